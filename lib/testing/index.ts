@@ -1,0 +1,10 @@
+export * from './pg-cluster';
+export * from './pg-cluster.errors';
+export * from './pg-cluster.options';
+export * from './pg-connection';
+export { startPgCluster, PG_LOG_DIR_ENV } from './start-pg-cluster';
+export { connectPgCluster } from './external-pg-cluster';
+export type { ExternalPgClusterOptions } from './external-pg-cluster';
+export { PG_BIN_ENV } from './pg-binaries';
+export { PG_USER_ENV } from './os-user';
+export type { StopMode } from './pg-server';
