@@ -1,7 +1,7 @@
 // Median time to start and to stop a primary + 2 replicas cluster, over 5 runs.
 // Run: npm run bench:cluster-start   (goal: start under 10 s on the 2-core machine)
-import { startPgCluster } from '../lib/testing';
-import { median, ms } from './stats';
+import { startPgCluster } from '../lib/testing/index.js';
+import { median, ms } from './stats.js';
 
 const RUNS = Number(process.env.RUNS ?? 5);
 

@@ -1,5 +1,5 @@
 // npm start: a primary and two streaming replicas on loopback, until Ctrl-C.
-import { startPgCluster } from '../lib/testing';
+import { startPgCluster } from '../lib/testing/index.js';
 
 async function main(): Promise<void> {
   const cluster = await startPgCluster({ replicas: 2 });

@@ -1,3 +1,3 @@
-export * from './no-database-available.error';
-export * from './pin-db-config.error';
-export * from './unpinned-write.error';
+export * from './no-database-available.error.js';
+export * from './pin-db-config.error.js';
+export * from './unpinned-write.error.js';

@@ -1,7 +1,7 @@
-import { PgCluster, WaitForReplayOptions } from './pg-cluster';
-import { PgClusterError } from './pg-cluster.errors';
-import { PgConnectionOptions, queryServer } from './pg-connection';
-import { sleep } from './pg-server';
+import { PgCluster, WaitForReplayOptions } from './pg-cluster.js';
+import { PgClusterError } from './pg-cluster.errors.js';
+import { PgConnectionOptions, queryServer } from './pg-connection.js';
+import { sleep } from './pg-server.js';
 
 /** What every cluster can do with SQL alone: query a server and wait for replay. */
 export abstract class BasePgCluster implements Partial<PgCluster> {

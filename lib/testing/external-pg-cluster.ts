@@ -1,7 +1,7 @@
-import { BasePgCluster } from './base-pg-cluster';
-import { PgCluster } from './pg-cluster';
-import { PgClusterError } from './pg-cluster.errors';
-import { parseConnectionUrl } from './pg-connection';
+import { BasePgCluster } from './base-pg-cluster.js';
+import { PgCluster } from './pg-cluster.js';
+import { PgClusterError } from './pg-cluster.errors.js';
+import { parseConnectionUrl } from './pg-connection.js';
 
 export interface ExternalPgClusterOptions {
   primaryUrl: string;

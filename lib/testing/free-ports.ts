@@ -1,5 +1,5 @@
 import { createServer, Server } from 'node:net';
-import { PgClusterError } from './pg-cluster.errors';
+import { PgClusterError } from './pg-cluster.errors.js';
 
 /**
  * Picks `count` distinct free TCP ports on `host` by holding them all open at once, or, with

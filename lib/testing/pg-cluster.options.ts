@@ -1,4 +1,4 @@
-import { PgClusterError } from './pg-cluster.errors';
+import { PgClusterError } from './pg-cluster.errors.js';
 
 export interface PgClusterOptions {
   /** Number of streaming hot-standby replicas. Default: 2 */

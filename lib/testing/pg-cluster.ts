@@ -1,5 +1,5 @@
-import { PgConnectionOptions } from './pg-connection';
-import { StopMode } from './pg-server';
+import { PgConnectionOptions } from './pg-connection.js';
+import { StopMode } from './pg-server.js';
 
 export interface WaitForReplayOptions {
   /** Which replicas must catch up. Default: every replica that is running */

@@ -1,10 +1,10 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { Client } from 'pg';
-import { OsUser } from './os-user';
-import { PgBinaries } from './pg-binaries';
-import { PgClusterError } from './pg-cluster.errors';
-import { childPids, processAlive, signalAll } from './process-tree';
+import { OsUser } from './os-user.js';
+import { PgBinaries } from './pg-binaries.js';
+import { PgClusterError } from './pg-cluster.errors.js';
+import { childPids, processAlive, signalAll } from './process-tree.js';
 
 export type StopMode = 'smart' | 'fast' | 'immediate';
 

@@ -2,16 +2,16 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BasePgCluster } from './base-pg-cluster';
-import { ClusterReaper } from './cluster-reaper';
-import { reservePorts } from './free-ports';
-import { OsUser, serverOsUser } from './os-user';
-import { findPgBinaries, PgBinaries } from './pg-binaries';
-import { PgCluster } from './pg-cluster';
-import { PgClusterError } from './pg-cluster.errors';
-import { PgClusterOptions, resolvePgClusterOptions } from './pg-cluster.options';
-import { connectionOptions, PgConnectionOptions } from './pg-connection';
-import { PgServer, sleep, StopMode } from './pg-server';
+import { BasePgCluster } from './base-pg-cluster.js';
+import { ClusterReaper } from './cluster-reaper.js';
+import { reservePorts } from './free-ports.js';
+import { OsUser, serverOsUser } from './os-user.js';
+import { findPgBinaries, PgBinaries } from './pg-binaries.js';
+import { PgCluster } from './pg-cluster.js';
+import { PgClusterError } from './pg-cluster.errors.js';
+import { PgClusterOptions, resolvePgClusterOptions } from './pg-cluster.options.js';
+import { connectionOptions, PgConnectionOptions } from './pg-connection.js';
+import { PgServer, sleep, StopMode } from './pg-server.js';
 
 /** Environment variable for `logDir`. */
 export const PG_LOG_DIR_ENV = 'PINDB_PG_LOG_DIR';

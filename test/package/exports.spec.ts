@@ -1,25 +1,28 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 
-// The package as a user installs it: the built files, through package.json "exports".
-// `npm test` builds first, so dist/ is the code under test.
-const root = join(__dirname, '../..');
-const requireInNode = (script: string) => execFileSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8' }).trim();
+// The package as a user installs it: the built files, through package.json "exports", loaded by
+// plain Node both as ESM (import) and from CommonJS (require). `npm test` builds first.
+const root = join(import.meta.dirname, '../..');
+const runInNode = (args: string[]) => execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8' }).trim();
+const imported = (specifier: string, names: string[]) =>
+  runInNode(['--input-type=module', '-e', `const m = await import('${specifier}'); console.log(${JSON.stringify(names)}.map((n) => typeof m[n]).join(' '))`]);
+const required = (specifier: string, names: string[]) =>
+  runInNode(['--disable-warning=ExperimentalWarning', '-e', `const m = require('${specifier}'); console.log(${JSON.stringify(names)}.map((n) => typeof m[n]).join(' '))`]);
 
 describe('package exports', () => {
-  it('serves nestjs-pindb with the error classes', () => {
-    expect(requireInNode("const p = require('nestjs-pindb'); console.log(typeof p.PinDbConfigError, typeof p.UnpinnedWriteError, typeof p.NoDatabaseAvailableError)")).toBe(
-      'function function function',
-    );
-  });
+  const main = ['PinDbConfigError', 'UnpinnedWriteError', 'NoDatabaseAvailableError'];
+  const testing = ['startPgCluster', 'connectPgCluster', 'PgClusterError'];
 
-  it('serves nestjs-pindb/testing with startPgCluster and connectPgCluster', () => {
-    expect(requireInNode("const t = require('nestjs-pindb/testing'); console.log(typeof t.startPgCluster, typeof t.connectPgCluster, typeof t.PgClusterError)")).toBe(
-      'function function function',
-    );
+  it.each([
+    ['import', imported],
+    ['require', required],
+  ])('serves nestjs-pindb and nestjs-pindb/testing to %s', (_how, load) => {
+    expect(load('nestjs-pindb', main)).toBe('function function function');
+    expect(load('nestjs-pindb/testing', testing)).toBe('function function function');
   });
 
   it('ships type declarations for both entry points', () => {
-    expect(requireInNode("const fs = require('fs'); console.log(['dist/index.d.ts', 'dist/testing/index.d.ts'].every((f) => fs.existsSync(f)))")).toBe('true');
+    expect(runInNode(['-e', "const fs = require('fs'); console.log(['dist/index.d.ts', 'dist/testing/index.d.ts'].every((f) => fs.existsSync(f)))"])).toBe('true');
   });
 });

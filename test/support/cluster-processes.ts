@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { PgCluster } from '../../lib/testing';
-import { childPids, processAlive } from '../../lib/testing/process-tree';
+import { PgCluster } from '../../lib/testing/index.js';
+import { childPids, processAlive } from '../../lib/testing/process-tree.js';
 
 export interface ClusterFootprint {
   baseDir: string;

@@ -1,4 +1,4 @@
-import { connectPgCluster, PgCluster, PgClusterOptions, startPgCluster } from '../../lib/testing';
+import { connectPgCluster, PgCluster, PgClusterOptions, startPgCluster } from '../../lib/testing/index.js';
 
 /**
  * PINDB_TEST_PRIMARY_URL (and PINDB_TEST_REPLICA_URLS, comma-separated) run the suite against an

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PgClusterError, PgClusterOptions, startPgCluster } from '../../lib/testing';
+import { PgClusterError, PgClusterOptions, startPgCluster } from '../../lib/testing/index.js';
 
 describe('startPgCluster: bad input', () => {
   // Clusters make their directories under os.tmpdir(), which follows TMPDIR: a private one shows leftovers.

@@ -1,5 +1,5 @@
-import { connectPgCluster, PgCluster, PgClusterError } from '../../lib/testing';
-import { testCluster, uniqueName } from '../support/test-cluster';
+import { connectPgCluster, PgCluster, PgClusterError } from '../../lib/testing/index.js';
+import { testCluster, uniqueName } from '../support/test-cluster.js';
 
 describe('connectPgCluster: an existing cluster given by URLs', () => {
   let started: PgCluster;

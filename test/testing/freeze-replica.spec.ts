@@ -1,6 +1,6 @@
 import { Client } from 'pg';
-import { PgCluster } from '../../lib/testing';
-import { describeWithFaults, testCluster } from '../support/test-cluster';
+import { PgCluster } from '../../lib/testing/index.js';
+import { describeWithFaults, testCluster } from '../support/test-cluster.js';
 
 async function connectWithin(url: string, timeoutMs: number): Promise<number> {
   const client = new Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });

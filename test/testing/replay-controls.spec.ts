@@ -1,5 +1,5 @@
-import { PgCluster } from '../../lib/testing';
-import { describeWithFaults, testCluster, uniqueName } from '../support/test-cluster';
+import { PgCluster } from '../../lib/testing/index.js';
+import { describeWithFaults, testCluster, uniqueName } from '../support/test-cluster.js';
 
 const count = async (cluster: PgCluster, server: 'primary' | number, table: string) =>
   Number((await cluster.query<{ n: string }>(server, `SELECT count(*) AS n FROM ${table}`))[0].n);

@@ -1,5 +1,5 @@
-import { PgCluster } from '../../lib/testing';
-import { testCluster, uniqueName } from '../support/test-cluster';
+import { PgCluster } from '../../lib/testing/index.js';
+import { testCluster, uniqueName } from '../support/test-cluster.js';
 
 describe('startPgCluster: streaming replication', () => {
   let cluster: PgCluster;

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { startPgCluster } from '../../lib/testing';
-import { anyServerAlive, ClusterFootprint, clusterFootprint } from '../support/cluster-processes';
-import { describeWithFaults } from '../support/test-cluster';
+import { startPgCluster } from '../../lib/testing/index.js';
+import { anyServerAlive, ClusterFootprint, clusterFootprint } from '../support/cluster-processes.js';
+import { describeWithFaults } from '../support/test-cluster.js';
 
 async function eventually(check: () => boolean, timeoutMs = 10_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -16,7 +16,7 @@ async function eventually(check: () => boolean, timeoutMs = 10_000): Promise<boo
 
 /** Runs the fixture in its own Node process and resolves with the cluster it started. */
 function startInChild(mode: 'wait' | 'exit') {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, '../fixtures/start-cluster-then-wait.ts'), mode], {
+  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', '--loader', 'ts-node/esm/transpile-only', join(import.meta.dirname, '../fixtures/start-cluster-then-wait.ts'), mode], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const footprint = new Promise<ClusterFootprint>((resolve, reject) => {

@@ -1,6 +1,6 @@
 import { Client } from 'pg';
-import { PgCluster } from '../../lib/testing';
-import { describeWithFaults, testCluster, uniqueName } from '../support/test-cluster';
+import { PgCluster } from '../../lib/testing/index.js';
+import { describeWithFaults, testCluster, uniqueName } from '../support/test-cluster.js';
 
 describeWithFaults('stopReplica / startReplica', () => {
   let cluster: PgCluster;
