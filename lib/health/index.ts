@@ -1,0 +1,2 @@
+export * from './host-list.js';
+export * from './replica-host.js';

@@ -1,0 +1,186 @@
+import { PinDbConfigError } from '../errors/pin-db-config.error.js';
+import {
+  DatabaseSetOptions,
+  PinDbModuleOptions,
+  ReplicaSelection,
+  RoutingMode,
+  Consistency,
+  ServerOptions,
+  SharedTypeOrmOptions,
+} from './pin-db-module-options.js';
+import { mergeServerOptions, serverLabel } from './server-options.js';
+
+export interface ResolvedServer {
+  options: ServerOptions;
+  /** host:port */
+  label: string;
+}
+
+export interface ResolvedSet {
+  name: string;
+  primary: ResolvedServer;
+  replicas: ResolvedServer[];
+  typeorm: SharedTypeOrmOptions;
+}
+
+export interface ResolvedPinDbOptions {
+  sets: Map<string, ResolvedSet>;
+  mode: RoutingMode;
+  consistency: Consistency;
+  pinSeconds: number;
+  replicaSelection: ReplicaSelection;
+  /** The sets an unsafe HTTP method pins. */
+  pinUnsafeMethods: string[];
+  enabled: boolean;
+}
+
+const MODES: RoutingMode[] = ['greedy', 'strict'];
+const CONSISTENCIES: Consistency[] = ['lsn', 'time'];
+const SELECTIONS: ReplicaSelection[] = ['round-robin', 'random', 'least-busy'];
+const SET_KEYS = ['primary', 'replicas', 'typeorm'];
+const SERVER_KEYS = ['url', 'host', 'port', 'username', 'password', 'database', 'ssl', 'applicationName'];
+
+/** Validates PinDbModule options and fills in the defaults; every problem is a PinDbConfigError that says how to fix it. */
+export function resolvePinDbOptions(input: PinDbModuleOptions): ResolvedPinDbOptions {
+  if (!isObject(input)) {
+    throw new PinDbConfigError('PinDbModule.forRoot(options): options must be an object, e.g. { sets: { default: { primary: { url } } } }.');
+  }
+  const defaults = new PinDbModuleOptions();
+  const known = ['sets', ...Object.keys(defaults)];
+  for (const key of Object.keys(input)) {
+    if (!known.includes(key)) throw new PinDbConfigError(`Unknown PinDbModule option "${key}": the options are ${known.join(', ')}.`);
+  }
+  const options = { ...defaults, ...withoutUndefined(input) };
+
+  oneOf('mode', options.mode, MODES);
+  oneOf('consistency', options.consistency, CONSISTENCIES);
+  oneOf('replicaSelection', options.replicaSelection, SELECTIONS);
+  if (typeof options.pinSeconds !== 'number' || !(options.pinSeconds > 0) || !Number.isFinite(options.pinSeconds)) {
+    throw new PinDbConfigError(`PinDbModule option pinSeconds must be a number of seconds > 0 (got ${String(options.pinSeconds)}), e.g. pinSeconds: 15.`);
+  }
+  if (typeof options.enabled !== 'boolean') {
+    throw new PinDbConfigError(`PinDbModule option enabled must be true or false (got ${String(options.enabled)}).`);
+  }
+  const shared = typeOrmOptions(options.typeorm, 'typeorm');
+  const sets = resolveSets(options.sets, shared);
+  return {
+    sets,
+    mode: options.mode!,
+    consistency: options.consistency!,
+    pinSeconds: options.pinSeconds,
+    replicaSelection: options.replicaSelection!,
+    pinUnsafeMethods: resolvePinUnsafeMethods(options.pinUnsafeMethods, sets),
+    enabled: options.enabled,
+  };
+}
+
+/** Checks that every set named (by a decorator or a call) exists. */
+export function assertKnownSets(sets: Map<string, ResolvedSet>, names: Iterable<string>, where: string): void {
+  for (const name of names) {
+    if (!sets.has(name)) {
+      throw new PinDbConfigError(
+        `${where} names database set "${name}", which PinDbModule does not define: the sets are ${[...sets.keys()].join(', ')}. ` +
+          `Fix the name, or add "${name}" to the sets option.`,
+      );
+    }
+  }
+}
+
+function resolveSets(input: unknown, shared: SharedTypeOrmOptions): Map<string, ResolvedSet> {
+  if (!isObject(input) || Object.keys(input).length === 0) {
+    throw new PinDbConfigError(
+      'PinDbModule needs at least one database set: sets: { default: { primary: { host, port, username, password, database }, replicas: [{ host }] } }.',
+    );
+  }
+  const sets = new Map<string, ResolvedSet>();
+  for (const [name, set] of Object.entries(input)) {
+    const where = `sets.${name}`;
+    if (!isObject(set)) throw new PinDbConfigError(`${where} must be an object with a primary: { primary: { url }, replicas: [...] }.`);
+    for (const key of Object.keys(set)) {
+      if (!SET_KEYS.includes(key)) throw new PinDbConfigError(`Unknown option ${where}.${key}: a set has ${SET_KEYS.join(', ')}.`);
+    }
+    const { primary, replicas = [], typeorm } = set as unknown as DatabaseSetOptions;
+    if (!isObject(primary)) {
+      throw new PinDbConfigError(`${where} has no primary: give ${where}.primary as { host, port, username, password, database } or { url }.`);
+    }
+    serverFields(primary, `${where}.primary`);
+    if (!Array.isArray(replicas)) {
+      throw new PinDbConfigError(`${where}.replicas must be an array of servers, e.g. [{ host: 'replica-1' }] (or leave it out for none).`);
+    }
+    const resolvedReplicas = replicas.map((replica, i) => {
+      if (!isObject(replica)) {
+        throw new PinDbConfigError(
+          `${where}.replicas[${i}] is not an object (got ${JSON.stringify(replica)}): give { host, port? }, merged over the primary's options, or { url }.`,
+        );
+      }
+      serverFields(replica, `${where}.replicas[${i}]`);
+      const merged = mergeServerOptions(primary, replica);
+      return { options: merged, label: serverLabel(merged) };
+    });
+    sets.set(name, {
+      name,
+      primary: { options: primary, label: serverLabel(primary) },
+      replicas: resolvedReplicas,
+      typeorm: { ...shared, ...typeOrmOptions(typeorm, `${where}.typeorm`) },
+    });
+  }
+  return sets;
+}
+
+function serverFields(server: object, where: string): void {
+  for (const key of Object.keys(server)) {
+    if (!SERVER_KEYS.includes(key)) {
+      throw new PinDbConfigError(`Unknown option ${where}.${key}: a server has ${SERVER_KEYS.join(', ')}; other TypeORM options go in typeorm.`);
+    }
+  }
+  const url = (server as ServerOptions).url;
+  if (url !== undefined) {
+    try {
+      new URL(url);
+    } catch {
+      throw new PinDbConfigError(`${where}.url is not a URL: give postgres://user:password@host:port/database.`);
+    }
+  }
+}
+
+function typeOrmOptions(input: unknown, where: string): SharedTypeOrmOptions {
+  if (input === undefined) return {};
+  if (!isObject(input)) throw new PinDbConfigError(`${where} must be an object of TypeORM postgres options, e.g. { entities: [Product], poolSize: 10 }.`);
+  const record = input as Record<string, unknown>;
+  if (record.type !== undefined && record.type !== 'postgres') {
+    throw new PinDbConfigError(`${where}.type is "${String(record.type)}": nestjs-pindb routes PostgreSQL only; leave type out.`);
+  }
+  for (const key of ['replication', 'name', ...SERVER_KEYS]) {
+    if (key in record) {
+      throw new PinDbConfigError(
+        `${where}.${key} is set by nestjs-pindb from the sets option: put servers in sets.<name>.primary / replicas, and leave ${key} out of typeorm.`,
+      );
+    }
+  }
+  const { type: _type, ...rest } = record;
+  return rest as SharedTypeOrmOptions;
+}
+
+function resolvePinUnsafeMethods(input: unknown, sets: Map<string, ResolvedSet>): string[] {
+  if (input === true) return [...sets.keys()];
+  if (input === false) return [];
+  if (Array.isArray(input) && input.every((name) => typeof name === 'string')) {
+    assertKnownSets(sets, input, 'PinDbModule option pinUnsafeMethods');
+    return input;
+  }
+  throw new PinDbConfigError(`PinDbModule option pinUnsafeMethods must be true (all sets), false, or a list of set names (got ${JSON.stringify(input)}).`);
+}
+
+function oneOf<T extends string>(name: string, value: unknown, allowed: T[]): void {
+  if (!allowed.includes(value as T)) {
+    throw new PinDbConfigError(`PinDbModule option ${name} must be ${allowed.map((v) => `'${v}'`).join(' or ')} (got ${JSON.stringify(value)}).`);
+  }
+}
+
+function isObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

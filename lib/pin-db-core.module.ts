@@ -1,0 +1,61 @@
+import { DynamicModule, Global, MiddlewareConsumer, Module, NestModule, Provider, RequestMethod } from '@nestjs/common';
+import { APP_GUARD, APP_INTERCEPTOR, DiscoveryModule, DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import type { ModuleMetadata } from '@nestjs/common';
+import { decoratedSets } from './options/decorated-sets.js';
+import type { PinDbModuleOptions } from './options/pin-db-module-options.js';
+import { assertKnownSets, resolvePinDbOptions, ResolvedPinDbOptions } from './options/resolve-options.js';
+import { PinDbConfigError } from './errors/pin-db-config.error.js';
+import { PIN_DB_MODULE_OPTIONS, PIN_DB_OPTIONS } from './pin-db.constants.js';
+import { PinDbGuard } from './routing/pin-db.guard.js';
+import { PinDbInterceptor } from './routing/pin-db.interceptor.js';
+import { PinDbMiddleware } from './routing/pin-db.middleware.js';
+import { PinDbRouter } from './routing/pin-db.router.js';
+import { RoutingService } from './routing/routing.service.js';
+
+/**
+ * The routing core, global so that every module (and the DataSource factories of each set) sees
+ * one router and one RoutingService. PinDbModule is its public face.
+ */
+@Global()
+@Module({})
+export class PinDbCoreModule implements NestModule {
+  static forRoot(optionsProviders: Provider[], declaredSets: string[], imports: ModuleMetadata['imports'] = []): DynamicModule {
+    return {
+      module: PinDbCoreModule,
+      imports: [DiscoveryModule, ...imports],
+      providers: [
+        ...optionsProviders,
+        {
+          provide: PIN_DB_OPTIONS,
+          inject: [PIN_DB_MODULE_OPTIONS, DiscoveryService, MetadataScanner, Reflector],
+          useFactory: (raw: PinDbModuleOptions, discovery: DiscoveryService, scanner: MetadataScanner, reflector: Reflector) =>
+            checkedOptions(raw, declaredSets, decoratedSets(discovery, scanner, reflector)),
+        },
+        { provide: PinDbRouter, inject: [PIN_DB_OPTIONS], useFactory: (options: ResolvedPinDbOptions) => new PinDbRouter(options) },
+        RoutingService,
+        PinDbMiddleware,
+        { provide: APP_GUARD, useClass: PinDbGuard },
+        { provide: APP_INTERCEPTOR, useClass: PinDbInterceptor },
+      ],
+      exports: [PIN_DB_OPTIONS, PinDbRouter, RoutingService],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(PinDbMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
+  }
+}
+
+/** Runs before any DataSource connects, so bad options fail the bootstrap with nothing opened. */
+function checkedOptions(raw: PinDbModuleOptions, declaredSets: string[], decorated: { set: string; where: string }[]): ResolvedPinDbOptions {
+  const options = resolvePinDbOptions(raw);
+  const returned = [...options.sets.keys()];
+  if (returned.length !== declaredSets.length || returned.some((set) => !declaredSets.includes(set))) {
+    throw new PinDbConfigError(
+      `PinDbModule.forRootAsync declared the sets [${declaredSets.join(', ')}] but its factory returned [${returned.join(', ')}]: ` +
+        `list every set the factory returns in forRootAsync({ sets: [${returned.map((s) => `'${s}'`).join(', ')}], ... }).`,
+    );
+  }
+  for (const { set, where } of decorated) assertKnownSets(options.sets, [set], where);
+  return options;
+}

@@ -1,0 +1,78 @@
+import { RoutingStatsCollector } from './routing-stats.js';
+
+/** Where reads of a set go. */
+export type Target = 'primary' | 'replica';
+
+/** Sets named by a call or decorator; none named means every set. */
+class SetSelection {
+  private all = false;
+  private readonly names = new Set<string>();
+
+  add(sets: readonly string[]): void {
+    if (sets.length === 0) this.all = true;
+    for (const set of sets) this.names.add(set);
+  }
+
+  has(set: string): boolean {
+    return this.all || this.names.has(set);
+  }
+}
+
+/**
+ * The state of one pinning context: one HTTP request, message, job or `routing.run()`. It lives
+ * as long as the context; scopes (usePrimary / useReplica) layer over it without changing it.
+ */
+export class ContextState {
+  readonly stats = new RoutingStatsCollector();
+  private readonly pinned = new SetSelection();
+  /** @UseReplica: reads stay on replicas even when pinned. */
+  private readonly forcedReplica = new SetSelection();
+  private readonly written = new Set<string>();
+
+  pin(sets: readonly string[]): void {
+    this.pinned.add(sets);
+  }
+
+  isPinned(set: string): boolean {
+    return this.pinned.has(set);
+  }
+
+  useReplica(sets: readonly string[]): void {
+    this.forcedReplica.add(sets);
+  }
+
+  readsForcedToReplica(set: string): boolean {
+    return this.forcedReplica.has(set);
+  }
+
+  /** A write reached the set's primary in this context (what a read-your-writes token is made from). */
+  wrote(set: string): void {
+    this.written.add(set);
+  }
+
+  wroteTo(): ReadonlySet<string> {
+    return this.written;
+  }
+}
+
+/** A usePrimary / useReplica scope: its target for the sets it names (none named: every set). */
+export interface ScopeOverride {
+  target: Target;
+  sets: readonly string[];
+}
+
+/** What the AsyncLocalStorage holds: the context, and the innermost scope over it. */
+export interface RoutingFrame {
+  readonly context: ContextState;
+  readonly override?: ScopeOverride;
+  readonly parent?: RoutingFrame;
+}
+
+/** The target the innermost scope naming `set` imposes, if any. */
+export function scopedTarget(frame: RoutingFrame, set: string): Target | undefined {
+  for (let current: RoutingFrame | undefined = frame; current; current = current.parent) {
+    const override = current.override;
+    if (override && (override.sets.length === 0 || override.sets.includes(set))) return override.target;
+  }
+  return undefined;
+}

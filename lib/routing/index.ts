@@ -1,0 +1,7 @@
+export type { Target } from './context-state.js';
+export * from './pin-db.context.js';
+export * from './pin-db.guard.js';
+export * from './pin-db.interceptor.js';
+export * from './pin-db.middleware.js';
+export * from './routing-stats.js';
+export * from './routing.service.js';

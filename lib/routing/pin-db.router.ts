@@ -1,0 +1,24 @@
+import { PinDbConfigError } from '../errors/pin-db-config.error.js';
+import type { ResolvedPinDbOptions } from '../options/resolve-options.js';
+import { SetRouter } from './set-router.js';
+
+/** The routers of every set, by name. */
+export class PinDbRouter {
+  private readonly routers = new Map<string, SetRouter>();
+
+  constructor(readonly options: ResolvedPinDbOptions) {
+    for (const set of options.sets.values()) this.routers.set(set.name, new SetRouter(set, options));
+  }
+
+  forSet(name: string): SetRouter {
+    const router = this.routers.get(name);
+    if (!router) {
+      throw new PinDbConfigError(`No database set "${name}": the sets are ${[...this.routers.keys()].join(', ')}. Fix the name or add the set to PinDbModule's sets.`);
+    }
+    return router;
+  }
+
+  setNames(): string[] {
+    return [...this.routers.keys()];
+  }
+}

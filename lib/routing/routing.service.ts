@@ -1,0 +1,68 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DEFAULT_SET } from '../pin-db.constants.js';
+import { PinDbRouter } from './pin-db.router.js';
+import { PinDbContext } from './pin-db.context.js';
+import type { RoutingFrame, Target } from './context-state.js';
+import type { RoutingStats } from './routing-stats.js';
+
+/**
+ * Where this context's queries go, and the means to steer them. A singleton: its state is the
+ * current context's, read from AsyncLocalStorage, so it can be injected anywhere.
+ */
+@Injectable()
+export class RoutingService {
+  constructor(@Inject(PinDbRouter) private readonly router: PinDbRouter) {}
+
+  /** Reads of `sets` (none named: every set) go to their primary for the rest of the context. */
+  pin(...sets: string[]): void {
+    this.checkSets(sets);
+    this.requireFrame('pin').context.pin(sets);
+  }
+
+  isPinned(set = DEFAULT_SET): boolean {
+    this.checkSets([set]);
+    return PinDbContext.current()?.context.isPinned(set) ?? false;
+  }
+
+  /** Runs fn with reads and writes of `sets` (none named: every set) on the primary; allowed in strict mode. */
+  usePrimary<T>(fn: () => T, ...sets: string[]): T {
+    this.checkSets(sets);
+    return PinDbContext.scope({ target: 'primary', sets }, fn);
+  }
+
+  /** Runs fn with reads of `sets` (none named: every set) on replicas, even if pinned. Writes still go to the primary. */
+  useReplica<T>(fn: () => T, ...sets: string[]): T {
+    this.checkSets(sets);
+    return PinDbContext.scope({ target: 'replica', sets }, fn);
+  }
+
+  /** Runs fn in a fresh context (a job, a script, a test); it ends when fn settles. */
+  run<T>(fn: () => T): T {
+    return PinDbContext.run(fn);
+  }
+
+  /** Where the next read of `set` goes in this context. */
+  target(set = DEFAULT_SET): Target {
+    return this.router.forSet(set).target(PinDbContext.current());
+  }
+
+  /** This context's queries by set and by server. */
+  stats(): RoutingStats {
+    return PinDbContext.current()?.context.stats.snapshot() ?? { queries: 0, sets: {} };
+  }
+
+  private checkSets(sets: string[]): void {
+    for (const set of sets) this.router.forSet(set);
+  }
+
+  private requireFrame(method: string): RoutingFrame {
+    const frame = PinDbContext.current();
+    if (!frame) {
+      throw new Error(
+        `routing.${method}() was called outside a pinning context. HTTP requests have one; for a job, ` +
+          'a cron or a script, wrap the work in routing.run(() => ...) or decorate the method with @PinningContext().',
+      );
+    }
+    return frame;
+  }
+}

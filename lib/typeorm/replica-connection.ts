@@ -1,0 +1,33 @@
+import type { PoolClient } from 'pg';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
+import type { ReplicaHost } from '../health/replica-host.js';
+import type { SetRouter } from '../routing/set-router.js';
+
+type Release = (error?: Error | boolean) => void;
+
+/** Which replica a checked-out connection belongs to; a connection not in here is the primary's. */
+const replicaOf = new WeakMap<object, ReplicaHost>();
+
+export function replicaOfConnection(connection: object | undefined): ReplicaHost | undefined {
+  return connection ? replicaOf.get(connection) : undefined;
+}
+
+/**
+ * Replaces the driver's `obtainSlaveConnection`, which picks a replica at random, with the set
+ * router's choice; and gives each replica host its pool once the driver has connected.
+ */
+export function routeReplicaConnections(driver: PostgresDriver, router: SetRouter): void {
+  const connect = driver.connect.bind(driver);
+  driver.connect = async () => {
+    await connect();
+    driver.slaves.forEach((pool, i) => router.hosts.hosts[i]?.attach(pool));
+  };
+
+  driver.obtainSlaveConnection = async (): Promise<[PoolClient, Release]> => {
+    const host = router.hosts.next((candidate) => candidate.connectionPool !== undefined);
+    if (!host) return (await driver.obtainMasterConnection()) as [PoolClient, Release];
+    const client = await host.connectionPool!.connect();
+    replicaOf.set(client, host);
+    return [client, (error) => client.release(error)];
+  };
+}

@@ -1,0 +1,65 @@
+import { INestApplication, ModuleMetadata, Type } from '@nestjs/common';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { PinDbModule, PinDbModuleOptions } from '../../lib/index.js';
+import type { PgCluster } from '../../lib/testing/index.js';
+import { Note } from './entities.js';
+
+export type Platform = 'express' | 'fastify';
+export const PLATFORMS: Platform[] = ['express', 'fastify'];
+
+export interface TestApp {
+  app: INestApplication;
+  url: string;
+  get(path: string, init?: RequestInit): Promise<{ status: number; body: any }>;
+  post(path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions extends Pick<ModuleMetadata, 'controllers' | 'providers' | 'imports'> {
+  platform: Platform;
+  cluster: PgCluster;
+  /** Over `{ sets: { default: cluster } }` with the Note entity. */
+  pindb?: Partial<PinDbModuleOptions>;
+  entities?: Type[];
+}
+
+/** A real Nest app on a real HTTP port, over the cluster, with PinDbModule as a user would import it. */
+export async function createTestApp({ platform, cluster, pindb = {}, controllers = [], providers = [], imports = [], entities = [Note] }: TestAppOptions): Promise<TestApp> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      PinDbModule.forRoot({
+        sets: { default: { primary: cluster.primary, replicas: cluster.replicas } },
+        typeorm: { entities, synchronize: true, retryAttempts: 0 },
+        ...pindb,
+      } as PinDbModuleOptions),
+      TypeOrmModule.forFeature(entities),
+      ...imports,
+    ],
+    controllers,
+    providers,
+  }).compile();
+  const app = platform === 'fastify' ? moduleRef.createNestApplication(new FastifyAdapter()) : moduleRef.createNestApplication({ logger: ['error'] });
+  if (platform === 'fastify') app.useLogger(['error']);
+  await app.listen(0, '127.0.0.1');
+  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  const call = async (path: string, init?: RequestInit) => {
+    const response = await fetch(url + path, init);
+    const text = await response.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // not JSON
+    }
+    return { status: response.status, body };
+  };
+  return {
+    app,
+    url,
+    get: (path, init) => call(path, init),
+    post: (path, body) => call(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) }),
+    close: () => app.close(),
+  };
+}
