@@ -46,7 +46,7 @@ export function resolvePinDbOptions(input: PinDbModuleOptions): ResolvedPinDbOpt
     throw new PinDbConfigError('PinDbModule.forRoot(options): options must be an object, e.g. { sets: { default: { primary: { url } } } }.');
   }
   const defaults = new PinDbModuleOptions();
-  const known = ['sets', ...Object.keys(defaults)];
+  const known = [...new Set(['sets', ...Object.keys(defaults)])];
   for (const key of Object.keys(input)) {
     if (!known.includes(key)) throw new PinDbConfigError(`Unknown PinDbModule option "${key}": the options are ${known.join(', ')}.`);
   }

@@ -1,0 +1,310 @@
+// What PinDb's routing adds to a TypeORM read: the same sequential `repository.findOneBy({ id })`
+// loop through a plain TypeORM DataSource with `replication` and through PinDbModule's DataSource,
+// both reading from the replicas of one 1 + 2 cluster.
+//
+// Run: npm run bench:routing-overhead      (goal: PinDb in a context within 3 % of plain TypeORM)
+// Env: ROUNDS (default 10), READS per round (default 2000), WARMUP rounds (default 2)
+//
+// Each variant lives in its own child process (bench/worker.ts): PinDb's AsyncLocalStorage turns on
+// Node's promise hooks for the whole process once a context has been opened, so plain TypeORM in the
+// same process would pay part of PinDb's cost and hide it. `plain, PinDb's process` measures just
+// that part. The parent runs one variant at a time, interleaved round by round, and reports ratios
+// measured side by side: wall time per read (noisy on a shared 2-core machine) and this process's
+// CPU time per read (process.cpuUsage: the client-side cost, which is what routing adds to).
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { getDataSourceToken, getRepositoryToken, TypeOrmModule } from '@nestjs/typeorm';
+import { fileURLToPath } from 'node:url';
+import { DataSource, Repository } from 'typeorm';
+import type { PgConnectionOptions } from '../lib/testing/index.js';
+import { BenchItem, nthId, seedBenchItems } from './bench-item.js';
+import { median } from './stats.js';
+import { BenchWorker, serveBenchWorker } from './worker.js';
+
+const ROUNDS = Number(process.env.ROUNDS ?? 10);
+const READS = Number(process.env.READS ?? 2000);
+const WARMUP = Number(process.env.WARMUP ?? 2);
+const SELF = fileURLToPath(import.meta.url);
+
+interface ClusterInfo {
+  primary: PgConnectionOptions;
+  replicas: PgConnectionOptions[];
+}
+
+interface RoundResult {
+  /** Wall time of the round / reads, µs. */
+  meanUs: number;
+  /** Median of the reads' own wall times, µs. */
+  medianUs: number;
+  /** This process's user + system CPU time / reads, µs. */
+  cpuUs: number;
+}
+
+/** Where reads went, checked once per variant before measuring. */
+interface Verification {
+  ports: number[];
+  note: string;
+}
+
+type Variant = 'plain' | 'pindb-run' | 'pindb-run-per-read' | 'pindb-no-context' | 'plain-in-pindb';
+
+const LABELS: Record<Variant, string> = {
+  plain: 'plain TypeORM (own process)',
+  'pindb-run': 'PinDb, whole loop in routing.run()',
+  'pindb-run-per-read': 'PinDb, one routing.run() per read',
+  'pindb-no-context': 'PinDb, outside any context',
+  'plain-in-pindb': "plain TypeORM in PinDb's process",
+};
+
+// ---------------------------------------------------------------- the measured loop
+
+async function readLoop(repository: Repository<BenchItem>, perRead?: (read: () => Promise<unknown>) => Promise<unknown>): Promise<RoundResult> {
+  const times = new Float64Array(READS);
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < READS; i++) {
+    const id = nthId(i);
+    const start = performance.now();
+    const row = await (perRead ? perRead(() => repository.findOneBy({ id })) : repository.findOneBy({ id }));
+    times[i] = performance.now() - start;
+    if ((row as BenchItem | null)?.id !== id) throw new Error(`read ${id} returned ${JSON.stringify(row)}`);
+  }
+  const wall = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  return { meanUs: (wall * 1000) / READS, medianUs: median([...times]) * 1000, cpuUs: (cpu.user + cpu.system) / READS };
+}
+
+async function serverPorts(dataSource: DataSource, times = 4): Promise<number[]> {
+  const ports: number[] = [];
+  for (let i = 0; i < times; i++) {
+    const row = await dataSource.createQueryBuilder().select('inet_server_port()', 'port').fromDummy().getRawOne();
+    ports.push(Number(row.port));
+  }
+  return ports;
+}
+
+function plainDataSource(cluster: ClusterInfo): DataSource {
+  return new DataSource({ type: 'postgres', replication: { master: cluster.primary, slaves: cluster.replicas }, entities: [BenchItem] });
+}
+
+// ---------------------------------------------------------------- child: plain TypeORM only
+
+async function plainWorker(cluster: ClusterInfo): Promise<void> {
+  const dataSource = plainDataSource(cluster);
+  serveBenchWorker({
+    setup: async (): Promise<Verification> => {
+      await dataSource.initialize();
+      return { ports: await serverPorts(dataSource), note: 'query builder inet_server_port()' };
+    },
+    round: () => readLoop(dataSource.getRepository(BenchItem)),
+    stop: () => dataSource.destroy(),
+  });
+}
+
+// ---------------------------------------------------------------- child: PinDb in a Nest application context
+
+async function pindbWorker(cluster: ClusterInfo): Promise<void> {
+  const { PinDbModule, RoutingService } = await import('../lib/index.js');
+
+  @Module({
+    imports: [
+      PinDbModule.forRoot({ sets: { default: { primary: cluster.primary, replicas: cluster.replicas } }, typeorm: { entities: [BenchItem] } }),
+      TypeOrmModule.forFeature([BenchItem]),
+    ],
+  })
+  class AppModule {}
+
+  let app: Awaited<ReturnType<typeof NestFactory.createApplicationContext>>;
+  let repository: Repository<BenchItem>;
+  let routing: InstanceType<typeof RoutingService>;
+  const plain = plainDataSource(cluster);
+
+  serveBenchWorker({
+    setup: async (): Promise<Verification> => {
+      app = await NestFactory.createApplicationContext(AppModule, { logger: ['error'] });
+      repository = app.get<Repository<BenchItem>>(getRepositoryToken(BenchItem));
+      routing = app.get(RoutingService);
+      await plain.initialize();
+      const dataSource = app.get<DataSource>(getDataSourceToken());
+      return routing.run(async () => {
+        const ports = await serverPorts(dataSource);
+        for (let i = 1; i <= 10; i++) await repository.findOneBy({ id: i });
+        const stats = routing.stats().sets.default;
+        if (stats.primary !== 0) throw new Error(`PinDb sent reads to the primary: ${JSON.stringify(stats)}`);
+        return { ports, note: `query builder inet_server_port(); 10 findOneBy: routing.stats() ${JSON.stringify(stats.servers)}` };
+      });
+    },
+    round: (variant: Variant) => {
+      switch (variant) {
+        case 'pindb-run':
+          return routing.run(() => readLoop(repository));
+        case 'pindb-run-per-read':
+          return readLoop(repository, (read) => routing.run(read));
+        case 'pindb-no-context':
+          return readLoop(repository);
+        case 'plain-in-pindb':
+          return readLoop(plain.getRepository(BenchItem));
+        default:
+          throw new Error(`not a PinDb variant: ${variant}`);
+      }
+    },
+    hooks: () => hookCosts(app, repository),
+    stop: async () => {
+      await plain.destroy();
+      await app.close();
+    },
+  });
+}
+
+/** ns per call of each piece PinDb runs around one findOneBy, in a tight loop. */
+async function hookCosts(app: Awaited<ReturnType<typeof NestFactory.createApplicationContext>>, repository: Repository<BenchItem>) {
+  const { PinDbContext } = await import('../lib/routing/pin-db.context.js');
+  const { PinDbRouter } = await import('../lib/routing/pin-db.router.js');
+  const { ContextState } = await import('../lib/routing/context-state.js');
+  const { statementKind } = await import('../lib/routing/statement-kind.js');
+  const router = app.get(PinDbRouter).forSet('default');
+  const dataSource = app.get<DataSource>(getDataSourceToken());
+
+  // The exact SQL findOneBy sends, caught at the (already routed) driver.
+  const driver = dataSource.driver as any;
+  const createQueryRunner = driver.createQueryRunner;
+  let sql = '';
+  driver.createQueryRunner = (mode: any) => {
+    const runner = createQueryRunner(mode);
+    const query = runner.query;
+    runner.query = (text: string, ...rest: unknown[]) => ((sql = text), query(text, ...rest));
+    return runner;
+  };
+  await repository.findOneBy({ id: 1 });
+  driver.createQueryRunner = createQueryRunner;
+
+  const N = 200_000;
+  const time = (fn: () => unknown): number => {
+    for (let i = 0; i < 10_000; i++) fn();
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < N; i++) fn();
+    return Number(process.hrtime.bigint() - t0) / N;
+  };
+  const eligible = (host: { connectionPool?: unknown }) => host.connectionPool !== undefined;
+  return PinDbContext.run(() => {
+    const frame = PinDbContext.current();
+    return {
+      sql,
+      ns: {
+        'PinDbContext.current()': time(() => PinDbContext.current()),
+        'router.target(frame)  [defaultReplicationModeForReads]': time(() => router.target(frame)),
+        'statementKind(sql)': time(() => statementKind(sql)),
+        'hosts.next(eligible)  [filter + pick]': time(() => router.hosts.next(eligible)),
+        'router.recordQuery()  [stats + Logger.isLevelEnabled]': time(() => router.recordQuery(frame, 'replica', 'x:1')),
+        'new ContextState()': time(() => new ContextState()),
+        'routing.run(() => 0)  [ALS run]': time(() => PinDbContext.run(() => 0)),
+      },
+    };
+  });
+}
+
+// ---------------------------------------------------------------- parent
+
+function summary(results: RoundResult[], key: keyof RoundResult): { mean: number; median: number } {
+  const values = results.map((r) => r[key]);
+  return { mean: values.reduce((a, b) => a + b, 0) / values.length, median: median(values) };
+}
+
+function pct(ratio: number): string {
+  const value = (ratio - 1) * 100;
+  return `${value >= 0 ? '+' : ''}${value.toFixed(1)} %`;
+}
+
+function pad(text: string, width: number): string {
+  return text.length >= width ? text : text + ' '.repeat(width - text.length);
+}
+
+async function main(): Promise<void> {
+  const { startPgCluster } = await import('../lib/testing/index.js');
+  const cluster = await startPgCluster({ replicas: 2 });
+  const workers: BenchWorker[] = [];
+  const stop = async () => {
+    for (const worker of workers) await worker.stop().catch((error) => console.error(error));
+    await cluster.stop();
+  };
+  process.once('SIGINT', () => void stop().finally(() => process.exit(130)));
+  try {
+    await seedBenchItems(cluster);
+    const info: ClusterInfo = { primary: cluster.primary, replicas: cluster.replicas };
+    const env = { BENCH_CLUSTER: JSON.stringify(info) };
+    console.log(`cluster: primary :${cluster.primary.port}, replicas ${cluster.replicas.map((r) => ':' + r.port).join(', ')}`);
+
+    const [plain, plainCheck] = await BenchWorker.start<Verification>('plain', SELF, ['plain'], env);
+    workers.push(plain);
+    const [pindb, pindbCheck] = await BenchWorker.start<Verification>('pindb', SELF, ['pindb'], env);
+    workers.push(pindb);
+    const replicaPorts = cluster.replicas.map((r) => r.port);
+    for (const [name, check] of [['plain TypeORM', plainCheck], ['PinDb (in routing.run)', pindbCheck]] as const) {
+      const onReplicas = check.ports.every((port) => replicaPorts.includes(port));
+      console.log(`${name}: reads served by ports ${check.ports.join(', ')} (${onReplicas ? 'replicas' : 'NOT ONLY REPLICAS'}) — ${check.note}`);
+      if (!onReplicas) throw new Error(`${name} did not read from the replicas`);
+    }
+
+    const variants: Variant[] = ['plain', 'pindb-run', 'pindb-run-per-read', 'pindb-no-context', 'plain-in-pindb'];
+    const workerOf = (variant: Variant) => (variant === 'plain' ? plain : pindb);
+    const results = new Map<Variant, RoundResult[]>(variants.map((v) => [v, []]));
+    console.log(`\n${READS} sequential findOneBy per round, ${WARMUP} warm-up + ${ROUNDS} measured rounds per variant, interleaved (order rotates each round)`);
+    for (let round = -WARMUP; round < ROUNDS; round++) {
+      const shift = ((round % variants.length) + variants.length) % variants.length;
+      const order = [...variants.slice(shift), ...variants.slice(0, shift)];
+      const line: string[] = [];
+      for (const variant of order) {
+        const result = await workerOf(variant).call<RoundResult>('round', variant);
+        if (round >= 0) results.get(variant)!.push(result);
+        line.push(`${variant} ${result.meanUs.toFixed(0)}µs`);
+      }
+      console.log(`${round < 0 ? 'warm-up' : `round ${round + 1}`}: ${line.join(', ')}`);
+    }
+
+    const base = results.get('plain')!;
+    const ratioTo = (variant: Variant, key: keyof RoundResult, reference = base) =>
+      median(results.get(variant)!.map((r, i) => r[key] / reference[i][key]));
+    console.log('\nper read, over the measured rounds (mean / median of the per-round figures):');
+    console.log(`${pad('variant', 38)} ${pad('wall mean µs', 14)} ${pad('wall median µs', 16)} ${pad('CPU µs', 8)} ${pad('wall vs plain', 14)} ${pad('CPU vs plain', 13)}`);
+    for (const variant of variants) {
+      const wall = summary(results.get(variant)!, 'meanUs');
+      const med = summary(results.get(variant)!, 'medianUs');
+      const cpu = summary(results.get(variant)!, 'cpuUs');
+      const vs = variant === 'plain' ? ['—', '—'] : [pct(ratioTo(variant, 'meanUs')), pct(ratioTo(variant, 'cpuUs'))];
+      console.log(
+        `${pad(LABELS[variant], 38)} ${pad(`${wall.mean.toFixed(1)} / ${wall.median.toFixed(1)}`, 14)} ${pad(`${med.mean.toFixed(1)} / ${med.median.toFixed(1)}`, 16)} ${pad(cpu.median.toFixed(1), 8)} ${pad(vs[0], 14)} ${pad(vs[1], 13)}`,
+      );
+    }
+    const inPindb = results.get('plain-in-pindb')!;
+    console.log('\nwhere it comes from (median of per-round ratios):');
+    console.log(`  AsyncLocalStorage promise hooks alone (plain TypeORM in PinDb's process vs its own): wall ${pct(ratioTo('plain-in-pindb', 'meanUs'))}, CPU ${pct(ratioTo('plain-in-pindb', 'cpuUs'))}`);
+    console.log(`  PinDb's hooks alone (PinDb in routing.run vs plain TypeORM, same process):            wall ${pct(ratioTo('pindb-run', 'meanUs', inPindb))}, CPU ${pct(ratioTo('pindb-run', 'cpuUs', inPindb))}`);
+    const hooks = await pindb.call<{ sql: string; ns: Record<string, number> }>('hooks');
+    console.log(`  per call, tight loop (findOneBy sends: ${hooks.sql.slice(0, 90)}…):`);
+    for (const [name, ns] of Object.entries(hooks.ns)) console.log(`    ${pad(name, 58)} ${ns.toFixed(0)} ns`);
+
+    const overhead = ratioTo('pindb-run', 'meanUs');
+    console.log(
+      `\nRESULT: PinDb (in a context) vs plain TypeORM replication: ${pct(overhead)} per read, median of ${ROUNDS} per-round ratios (goal ≤ +3 %: ${overhead <= 1.03 ? 'met' : 'NOT met'})`,
+    );
+  } finally {
+    await stop();
+  }
+}
+
+const role = process.argv[2];
+if (role === 'plain' || role === 'pindb') {
+  const cluster = JSON.parse(process.env.BENCH_CLUSTER!) as ClusterInfo;
+  (role === 'plain' ? plainWorker : pindbWorker)(cluster).catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+} else {
+  main().then(
+    () => process.exit(0),
+    (error) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,46 @@
+import { DynamicModule, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { PinDbModule } from '../lib/index.js';
+import type { PgCluster } from '../lib/testing/index.js';
+import { AdminModule } from './admin/admin.module.js';
+import { Order } from './orders/order.entity.js';
+import { OrdersController } from './orders/orders.controller.js';
+import { Product } from './products/product.entity.js';
+import { ProductsController } from './products/products.controller.js';
+import { ProductsService } from './products/products.service.js';
+import { PRIMARY_SERVERS, RequestLogMiddleware } from './request-log.middleware.js';
+import { User } from './users/user.entity.js';
+
+@Module({})
+export class AppModule implements NestModule {
+  /** The servers come from the cluster main.ts started; in production they would come from config. */
+  static forCluster(cluster: PgCluster): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        PinDbModule.forRoot({
+          // One set, `default`: TypeORM's default DataSource. Replicas only name what differs
+          // from the primary (here the port), as django-pindb's DATABASE_SETS.
+          sets: {
+            default: {
+              primary: cluster.primary,
+              replicas: cluster.replicas.map(({ port }) => ({ port })),
+            },
+          },
+          // synchronize creates the tables at startup; use migrations in a real app.
+          typeorm: { entities: [Product, User, Order], synchronize: true },
+          // PINDB_MODE=strict npm start: GET /products/:id/view then fails with UnpinnedWriteError.
+          mode: process.env.PINDB_MODE === 'strict' ? 'strict' : 'greedy',
+        }),
+        TypeOrmModule.forFeature([Product, User, Order]),
+        AdminModule,
+      ],
+      controllers: [ProductsController, OrdersController],
+      providers: [ProductsService, { provide: PRIMARY_SERVERS, useValue: [`${cluster.primary.host}:${cluster.primary.port}`] }],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(RequestLogMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
+  }
+}
