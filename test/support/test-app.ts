@@ -1,6 +1,6 @@
-import { INestApplication, ModuleMetadata, Type } from '@nestjs/common';
+import { INestApplication, INestApplicationContext, ModuleMetadata, Type } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
+import { Test, TestingModule } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { PinDbModule, PinDbModuleOptions } from '../../lib/index.js';
 import type { PgCluster } from '../../lib/testing/index.js';
@@ -25,9 +25,9 @@ export interface TestAppOptions extends Pick<ModuleMetadata, 'controllers' | 'pr
   entities?: Type[];
 }
 
-/** A real Nest app on a real HTTP port, over the cluster, with PinDbModule as a user would import it. */
-export async function createTestApp({ platform, cluster, pindb = {}, controllers = [], providers = [], imports = [], entities = [Note] }: TestAppOptions): Promise<TestApp> {
-  const moduleRef = await Test.createTestingModule({
+/** The testing module of an app over the cluster, with PinDbModule as a user would import it. */
+export function compileTestModule({ cluster, pindb = {}, controllers = [], providers = [], imports = [], entities = [Note] }: Omit<TestAppOptions, 'platform'>): Promise<TestingModule> {
+  return Test.createTestingModule({
     imports: [
       PinDbModule.forRoot({
         sets: { default: { primary: cluster.primary, replicas: cluster.replicas } },
@@ -40,6 +40,18 @@ export async function createTestApp({ platform, cluster, pindb = {}, controllers
     controllers,
     providers,
   }).compile();
+}
+
+/** An app context without HTTP (for jobs, scripts and RoutingService itself), initialised. */
+export async function createTestContext(options: Omit<TestAppOptions, 'platform'>): Promise<INestApplicationContext> {
+  const moduleRef = await compileTestModule(options);
+  moduleRef.useLogger(['error']);
+  return moduleRef.init();
+}
+
+/** A real Nest app on a real HTTP port. */
+export async function createTestApp({ platform, ...options }: TestAppOptions): Promise<TestApp> {
+  const moduleRef = await compileTestModule(options);
   const app = platform === 'fastify' ? moduleRef.createNestApplication(new FastifyAdapter()) : moduleRef.createNestApplication({ logger: ['error'] });
   if (platform === 'fastify') app.useLogger(['error']);
   await app.listen(0, '127.0.0.1');
