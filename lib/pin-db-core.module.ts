@@ -1,5 +1,5 @@
 import { DynamicModule, Global, MiddlewareConsumer, Module, NestModule, Provider, RequestMethod } from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR, DiscoveryModule, DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR, ApplicationConfig, DiscoveryModule, DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import type { ModuleMetadata } from '@nestjs/common';
 import { decoratedSets } from './options/decorated-sets.js';
 import type { PinDbModuleOptions } from './options/pin-db-module-options.js';
@@ -19,6 +19,20 @@ import { RoutingService } from './routing/routing.service.js';
 @Global()
 @Module({})
 export class PinDbCoreModule implements NestModule {
+  /**
+   * Nest runs app-wide guards in the order it adds them, the root module's first, so an auth guard
+   * provided in AppModule would read before PinDbGuard applied the request's @Pin. This module is
+   * built before Nest adds the APP_GUARD providers (and long before routes are registered), so it
+   * can see that PinDbGuard, when added, goes first.
+   */
+  constructor(config: ApplicationConfig) {
+    const addGlobalGuard = config.addGlobalGuard.bind(config);
+    config.addGlobalGuard = (guard) => {
+      if (guard instanceof PinDbGuard) config.getGlobalGuards().unshift(guard);
+      else addGlobalGuard(guard);
+    };
+  }
+
   static forRoot(optionsProviders: Provider[], declaredSets: string[], imports: ModuleMetadata['imports'] = []): DynamicModule {
     return {
       module: PinDbCoreModule,

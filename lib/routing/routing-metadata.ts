@@ -3,11 +3,15 @@ import type { Reflector } from '@nestjs/core';
 import { PIN_METADATA, USE_REPLICA_METADATA } from '../pin-db.constants.js';
 import type { ContextState } from './context-state.js';
 
-/** Applies @Pin and @UseReplica of the handler, else of its controller, to the context. */
+/**
+ * Applies the handler's @Pin / @UseReplica to the context, or, when the handler has neither, its
+ * controller's: a handler's decorators replace its controller's, whichever kind they are.
+ */
 export function applyRoutingMetadata(reflector: Reflector, execution: ExecutionContext, context: ContextState): void {
-  const targets = [execution.getHandler(), execution.getClass()];
-  const pin = reflector.getAllAndOverride<string[] | undefined>(PIN_METADATA, targets);
+  const handler = execution.getHandler();
+  const decorated = reflector.get(PIN_METADATA, handler) || reflector.get(USE_REPLICA_METADATA, handler) ? handler : execution.getClass();
+  const pin = reflector.get<string[] | undefined>(PIN_METADATA, decorated);
   if (pin) context.pin(pin);
-  const useReplica = reflector.getAllAndOverride<string[] | undefined>(USE_REPLICA_METADATA, targets);
+  const useReplica = reflector.get<string[] | undefined>(USE_REPLICA_METADATA, decorated);
   if (useReplica) context.useReplica(useReplica);
 }

@@ -62,7 +62,6 @@ export class SetRouter {
 
   recordQuery(frame: RoutingFrame | undefined, role: ServerRole, server: string): void {
     frame?.context.stats.query(this.name, role, server);
-    if (Logger.isLevelEnabled('debug')) this.logger.debug(`${this.name}: ${role} ${server}`);
   }
 
   /** A replica refused a statement as read-only (SQLSTATE 25006): it runs again on the primary, and the set is pinned. */

@@ -6,8 +6,14 @@ import { statementKind } from '../routing/statement-kind.js';
 import { replicaOfConnection } from './replica-connection.js';
 
 type Query = PostgresQueryRunner['query'];
+
 /** TypeORM keeps these protected; the routing reads and steers them. */
-type RunnerInternals = { mode: 'master' | 'slave'; databaseConnection?: object };
+interface RunnerInternals {
+  mode: 'master' | 'slave';
+  databaseConnection?: object;
+  databaseConnectionPromise?: Promise<object>;
+  releaseCallback?: (error?: unknown) => void;
+}
 
 const READ_ONLY_TRANSACTION = '25006';
 const TRANSACTION_START = /^\s*(?:START|BEGIN)\b/i;
@@ -16,8 +22,8 @@ const ROLLBACK = /^\s*ROLLBACK\s*$/i;
 /**
  * Wraps a query runner's `query` so that every statement is checked and counted:
  * - a write (strict mode) is refused before any SQL is sent, or (greedy) pins its set;
- * - a write that reaches a replica-mode runner goes to the primary instead;
- * - a statement a replica refuses as read-only (25006) runs once more on the primary.
+ * - a write or a transaction on a replica-mode runner moves the runner to the primary first;
+ * - a statement a replica refuses as read-only (25006) runs once more, on the primary.
  */
 export function routeQueryRunner(runner: PostgresQueryRunner, driver: PostgresDriver, router: SetRouter): PostgresQueryRunner {
   const send: Query = runner.query.bind(runner);
@@ -33,16 +39,13 @@ export function routeQueryRunner(runner: PostgresQueryRunner, driver: PostgresDr
       return useStructuredResult ? { records: [], raw: [] } : [];
     }
     if (statementKind(sql) === 'write') {
-      const onReplica = internals.mode === 'slave' && internals.databaseConnection !== undefined;
-      if (onReplica && !TRANSACTION_START.test(sql)) return onPrimary(sql, parameters, useStructuredResult);
-      // Not yet connected: the whole runner goes to the primary.
-      if (internals.mode === 'slave') internals.mode = 'master';
       try {
         router.beforeWrite(frame);
       } catch (error) {
         if (TRANSACTION_START.test(sql)) refusedTransaction = true;
         throw error;
       }
+      moveToPrimary(internals, driver);
     }
     const connection = await runner.connect();
     const replica = replicaOfConnection(connection);
@@ -52,22 +55,29 @@ export function routeQueryRunner(runner: PostgresQueryRunner, driver: PostgresDr
     } catch (error) {
       if (!replica || sqlState(error) !== READ_ONLY_TRANSACTION || runner.isTransactionActive) throw error;
       router.retriedOnPrimary(frame, sql);
-      return onPrimary(sql, parameters, useStructuredResult);
-    }
-  };
-
-  /** One statement on a fresh primary runner (routed too, so it is checked and counted). */
-  const onPrimary = async (sql: string, parameters: any[] | undefined, useStructuredResult: boolean) => {
-    const primary = driver.createQueryRunner('master');
-    try {
-      return await primary.query(sql, parameters, useStructuredResult);
-    } finally {
-      await primary.release();
+      moveToPrimary(internals, driver);
+      return query(sql, parameters, useStructuredResult);
     }
   };
 
   runner.query = query as Query;
   return runner;
+}
+
+/**
+ * From now on the runner uses the primary: a replica connection it holds goes back to its pool,
+ * and its next statement takes a primary connection (TypeORM connects by `mode`).
+ */
+function moveToPrimary(runner: RunnerInternals, driver: PostgresDriver): void {
+  if (runner.mode === 'master') return;
+  runner.mode = 'master';
+  if (!runner.databaseConnection) return;
+  runner.releaseCallback?.();
+  runner.releaseCallback = undefined;
+  runner.databaseConnection = undefined;
+  runner.databaseConnectionPromise = undefined;
+  const index = driver.connectedQueryRunners.indexOf(runner as unknown as PostgresQueryRunner);
+  if (index !== -1) driver.connectedQueryRunners.splice(index, 1);
 }
 
 function sqlState(error: unknown): string | undefined {

@@ -1,4 +1,5 @@
 import { CanActivate, Controller, ExecutionContext, Get, Injectable, Post, Req, UseGuards } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Pin, RoutingService, UseReplica } from '../../lib/index.js';
@@ -14,6 +15,20 @@ class LoadUserGuard implements CanActivate {
 
   async canActivate(execution: ExecutionContext): Promise<boolean> {
     execution.switchToHttp().getRequest().guardPort = await readPort(this.dataSource);
+    return true;
+  }
+}
+
+/**
+ * The same, app-wide: provided in the root module, where apps put their auth guard. Nest runs the
+ * root module's APP_GUARDs before those of imported modules such as PinDbModule's.
+ */
+@Injectable()
+class GlobalLoadUserGuard implements CanActivate {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async canActivate(execution: ExecutionContext): Promise<boolean> {
+    execution.switchToHttp().getRequest().globalGuardPort = await readPort(this.dataSource);
     return true;
   }
 }
@@ -88,6 +103,13 @@ class ReplicaController extends Probe {
   post() {
     return this.answer();
   }
+
+  /** The handler's @Pin replaces the controller's @UseReplica. */
+  @Get('pinned')
+  @Pin()
+  pinned() {
+    return this.answer();
+  }
 }
 
 /** Each handler answers with the port its guard's read was served by. */
@@ -106,8 +128,8 @@ class GuardedController {
 
   @Get('pinned')
   @Pin()
-  pinned(@Req() request: { guardPort: number }) {
-    return { guardPort: request.guardPort };
+  pinned(@Req() request: { guardPort: number; globalGuardPort: number }) {
+    return { guardPort: request.guardPort, globalGuardPort: request.globalGuardPort };
   }
 }
 
@@ -122,7 +144,7 @@ describe.each(PLATFORMS)('@Pin and @UseReplica (%s)', (platform) => {
       platform,
       cluster,
       controllers: [HandlerLevelController, PinnedController, ReplicaController, GuardedController],
-      providers: [NotesService, LoadUserGuard],
+      providers: [NotesService, LoadUserGuard, { provide: APP_GUARD, useClass: GlobalLoadUserGuard }],
     });
   });
   afterAll(async () => {
@@ -144,6 +166,15 @@ describe.each(PLATFORMS)('@Pin and @UseReplica (%s)', (platform) => {
   it("@UseReplica on a handler wins over the controller's @Pin", async () => {
     const { body } = await app.get('/pinned-class/feed');
     expect(replicaPorts).toContain(body.port);
+  });
+
+  it("@Pin on a handler wins over the controller's @UseReplica", async () => {
+    expect((await app.get('/replica-class/pinned')).body).toEqual({ port: cluster.primary.port, pinned: true });
+  });
+
+  it('an app-wide guard provided in the root module honours @Pin too', async () => {
+    const { body } = await app.get('/guarded/pinned');
+    expect(body.globalGuardPort).toBe(cluster.primary.port);
   });
 
   it('@UseReplica on a controller keeps the reads of a POST on replicas', async () => {

@@ -13,6 +13,7 @@ describe('a statement a replica refuses as read-only (SQLSTATE 25006)', () => {
   let routing: RoutingService;
   let dataSource: DataSource;
   const warnings: string[] = [];
+  const replicaPorts = () => cluster.replicas.map((r) => r.port);
 
   beforeAll(async () => {
     cluster = await testCluster({ replicas: 2 });
@@ -52,5 +53,21 @@ describe('a statement a replica refuses as read-only (SQLSTATE 25006)', () => {
       await runner.release();
     }
     expect(Number((await cluster.query<{ n: string }>('primary', 'SELECT count(*) AS n FROM visit'))[0].n)).toBe(2);
+  });
+
+  it('a replica-mode runner that has read and then opens a transaction moves to the primary for it', async () => {
+    const runner = dataSource.createQueryRunner('slave');
+    try {
+      await routing.run(async () => {
+        expect(replicaPorts()).toContain((await runner.query('SELECT inet_server_port() AS port'))[0].port);
+        await runner.startTransaction();
+        await runner.query('INSERT INTO visit DEFAULT VALUES');
+        expect((await runner.query('SELECT inet_server_port() AS port'))[0].port).toBe(cluster.primary.port);
+        await runner.commitTransaction();
+      });
+    } finally {
+      await runner.release();
+    }
+    expect(Number((await cluster.query<{ n: string }>('primary', 'SELECT count(*) AS n FROM visit'))[0].n)).toBe(3);
   });
 });
