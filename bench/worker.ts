@@ -31,8 +31,15 @@ export class BenchWorker {
 
   /** Forks `file` with `args`; resolves with the worker and what its setup returned. */
   static async start<T = unknown>(name: string, file: string, args: string[], env: Record<string, string> = {}): Promise<[BenchWorker, T]> {
-    // execArgv is inherited: the child runs under the same ts-node loader.
-    const child = fork(file, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // execArgv is inherited: the child runs under the same ts-node loader. BENCH_CPU_PROF=dir writes
+    // V8 CPU profiles of each child into dir/<name>/ when it exits (open them in Chrome DevTools).
+    // (One directory per worker: the loader thread writes a profile of its own.)
+    const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}/${name}`] : [];
+    const child = fork(file, args, {
+      env: { ...process.env, ...env },
+      execArgv: [...process.execArgv, ...profile],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     const worker = new BenchWorker(name, child);
     const ready = await worker.call<T>('setup');
     return [worker, ready];
