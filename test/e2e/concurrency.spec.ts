@@ -62,7 +62,7 @@ describe.each(PLATFORMS)('200 interleaved requests (%s)', (platform) => {
     const responses = await Promise.all(
       kinds.map(async (kind, n) => {
         const response = await fetch(`${app.url}/mixed/${n}${kind === 'write' ? '/write' : ''}`, { method: kind === 'post' ? 'POST' : 'GET' });
-        return { kind, status: response.status, body: await response.json() };
+        return { kind, status: response.status, body: (await response.json()) as any };
       }),
     );
     for (const { kind, status, body } of responses) {

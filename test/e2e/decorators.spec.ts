@@ -197,7 +197,7 @@ describe.each(PLATFORMS)('@Pin and @UseReplica (%s)', (platform) => {
     ['a GET with @Pin()', 'primary', 'GET', '/guarded/pinned'],
   ])('a guard that reads (as one that loads the user) in %s reads from the %s', async (_what, expected, method, path) => {
     const response = await fetch(`${app.url}${path}`, { method });
-    const { guardPort } = await response.json();
+    const { guardPort } = (await response.json()) as { guardPort: number };
     if (expected === 'primary') expect(guardPort).toBe(cluster.primary.port);
     else expect(replicaPorts).toContain(guardPort);
   });

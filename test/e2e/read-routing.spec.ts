@@ -37,7 +37,7 @@ describe.each(PLATFORMS)('read routing (%s)', (platform) => {
 
   it.each(['post', 'put', 'patch', 'delete'])('pins a %s request from its start: its reads go to the primary', async (method) => {
     const response = await fetch(`${app.url}/probe/read`, { method: method.toUpperCase() });
-    const body = await response.json();
+    const body = (await response.json()) as any;
     expect(body.pinned).toBe(true);
     expect(body.port).toBe(cluster.primary.port);
     expect(body.stats.sets.default).toMatchObject({ primary: 1, replica: 0 });
