@@ -3,10 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { RoutingService } from '../../lib/index.js';
-import type { PgCluster } from '../../lib/testing/index.js';
 import { NotesService, readPort } from '../support/probe.js';
-import { createTestApp, PLATFORMS, TestApp } from '../support/test-app.js';
-import { testCluster } from '../support/test-cluster.js';
+import { clusterApp, PLATFORMS } from '../support/test-app.js';
 
 @Controller('mixed')
 class MixedController {
@@ -44,24 +42,15 @@ class MixedController {
 }
 
 describe.each(PLATFORMS)('200 interleaved requests (%s)', (platform) => {
-  let cluster: PgCluster;
-  let app: TestApp;
-  beforeAll(async () => {
-    cluster = await testCluster({ replicas: 2 });
-    app = await createTestApp({ platform, cluster, controllers: [MixedController], providers: [NotesService] });
-  });
-  afterAll(async () => {
-    await app?.close();
-    await cluster?.stop();
-  });
+  const env = clusterApp(platform, () => ({ controllers: [MixedController], providers: [NotesService] }));
 
   it('no request sees another’s pins or counters', async () => {
-    const primary = cluster.primary.port;
-    const replicas = cluster.replicas.map((r) => r.port);
+    const primary = env.cluster.primary.port;
+    const replicas = env.cluster.replicas.map((r) => r.port);
     const kinds = Array.from({ length: 200 }, (_, n) => (['read', 'write', 'post', 'read'] as const)[n % 4]);
     const responses = await Promise.all(
       kinds.map(async (kind, n) => {
-        const response = await fetch(`${app.url}/mixed/${n}${kind === 'write' ? '/write' : ''}`, { method: kind === 'post' ? 'POST' : 'GET' });
+        const response = await fetch(`${env.app.url}/mixed/${n}${kind === 'write' ? '/write' : ''}`, { method: kind === 'post' ? 'POST' : 'GET' });
         return { kind, status: response.status, body: (await response.json()) as any };
       }),
     );

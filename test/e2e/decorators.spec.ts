@@ -3,10 +3,8 @@ import { APP_GUARD } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Pin, RoutingService, UseReplica } from '../../lib/index.js';
-import type { PgCluster } from '../../lib/testing/index.js';
 import { NotesService, readPort } from '../support/probe.js';
-import { createTestApp, PLATFORMS, TestApp } from '../support/test-app.js';
-import { testCluster } from '../support/test-cluster.js';
+import { clusterApp, PLATFORMS } from '../support/test-app.js';
 
 /** A guard that loads "the user" with a read, as an auth guard does, and keeps where it was served. */
 @Injectable()
@@ -134,60 +132,47 @@ class GuardedController {
 }
 
 describe.each(PLATFORMS)('@Pin and @UseReplica (%s)', (platform) => {
-  let cluster: PgCluster;
-  let app: TestApp;
-  let replicaPorts: number[];
-  beforeAll(async () => {
-    cluster = await testCluster({ replicas: 2 });
-    replicaPorts = cluster.replicas.map((r) => r.port);
-    app = await createTestApp({
-      platform,
-      cluster,
-      controllers: [HandlerLevelController, PinnedController, ReplicaController, GuardedController],
-      providers: [NotesService, LoadUserGuard, { provide: APP_GUARD, useClass: GlobalLoadUserGuard }],
-    });
-  });
-  afterAll(async () => {
-    await app?.close();
-    await cluster?.stop();
-  });
+  const env = clusterApp(platform, () => ({
+    controllers: [HandlerLevelController, PinnedController, ReplicaController, GuardedController],
+    providers: [NotesService, LoadUserGuard, { provide: APP_GUARD, useClass: GlobalLoadUserGuard }],
+  }));
 
   it('@Pin() on a handler sends its reads to the primary; its neighbour reads replicas', async () => {
-    expect((await app.get('/handler/pin')).body).toEqual({ port: cluster.primary.port, pinned: true });
-    const plain = (await app.get('/handler/plain')).body;
+    expect((await env.app.get('/handler/pin')).body).toEqual({ port: env.cluster.primary.port, pinned: true });
+    const plain = (await env.app.get('/handler/plain')).body;
     expect(plain.pinned).toBe(false);
-    expect(replicaPorts).toContain(plain.port);
+    expect(env.replicaPorts).toContain(plain.port);
   });
 
   it('@Pin on a controller pins each of its handlers', async () => {
-    expect((await app.get('/pinned-class')).body).toEqual({ port: cluster.primary.port, pinned: true });
+    expect((await env.app.get('/pinned-class')).body).toEqual({ port: env.cluster.primary.port, pinned: true });
   });
 
   it("@UseReplica on a handler wins over the controller's @Pin", async () => {
-    const { body } = await app.get('/pinned-class/feed');
-    expect(replicaPorts).toContain(body.port);
+    const { body } = await env.app.get('/pinned-class/feed');
+    expect(env.replicaPorts).toContain(body.port);
   });
 
   it("@Pin on a handler wins over the controller's @UseReplica", async () => {
-    expect((await app.get('/replica-class/pinned')).body).toEqual({ port: cluster.primary.port, pinned: true });
+    expect((await env.app.get('/replica-class/pinned')).body).toEqual({ port: env.cluster.primary.port, pinned: true });
   });
 
   it('an app-wide guard provided in the root module honours @Pin too', async () => {
-    const { body } = await app.get('/guarded/pinned');
-    expect(body.globalGuardPort).toBe(cluster.primary.port);
+    const { body } = await env.app.get('/guarded/pinned');
+    expect(body.globalGuardPort).toBe(env.cluster.primary.port);
   });
 
   it('@UseReplica on a controller keeps the reads of a POST on replicas', async () => {
-    const { body } = await app.post('/replica-class');
+    const { body } = await env.app.post('/replica-class');
     expect(body.pinned).toBe(true);
-    expect(replicaPorts).toContain(body.port);
+    expect(env.replicaPorts).toContain(body.port);
   });
 
   it('@UseReplica keeps reads on replicas while its writes still go to the primary', async () => {
-    const { status, body } = await app.post('/handler/use-replica');
+    const { status, body } = await env.app.post('/handler/use-replica');
     expect(status).toBe(201);
-    expect(replicaPorts).toContain(body.port);
-    const rows = await cluster.query('primary', 'SELECT text FROM note WHERE id = $1', [body.id]);
+    expect(env.replicaPorts).toContain(body.port);
+    const rows = await env.cluster.query('primary', 'SELECT text FROM note WHERE id = $1', [body.id]);
     expect(rows).toEqual([{ text: 'written under @UseReplica' }]);
   });
 
@@ -196,9 +181,9 @@ describe.each(PLATFORMS)('@Pin and @UseReplica (%s)', (platform) => {
     ['a POST (pinned by its method)', 'primary', 'POST', '/guarded/post'],
     ['a GET with @Pin()', 'primary', 'GET', '/guarded/pinned'],
   ])('a guard that reads (as one that loads the user) in %s reads from the %s', async (_what, expected, method, path) => {
-    const response = await fetch(`${app.url}${path}`, { method });
+    const response = await fetch(`${env.app.url}${path}`, { method });
     const { guardPort } = (await response.json()) as { guardPort: number };
-    if (expected === 'primary') expect(guardPort).toBe(cluster.primary.port);
-    else expect(replicaPorts).toContain(guardPort);
+    if (expected === 'primary') expect(guardPort).toBe(env.cluster.primary.port);
+    else expect(env.replicaPorts).toContain(guardPort);
   });
 });

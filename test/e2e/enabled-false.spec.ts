@@ -2,10 +2,8 @@ import { Controller, Get } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { RoutingService } from '../../lib/index.js';
-import type { PgCluster } from '../../lib/testing/index.js';
 import { NotesService, readPort } from '../support/probe.js';
-import { createTestApp, TestApp } from '../support/test-app.js';
-import { testCluster } from '../support/test-cluster.js';
+import { clusterApp } from '../support/test-app.js';
 
 @Controller()
 class DisabledController {
@@ -28,31 +26,26 @@ class DisabledController {
 }
 
 describe('enabled: false', () => {
-  let cluster: PgCluster;
-  let app: TestApp;
-  beforeAll(async () => {
-    cluster = await testCluster({ replicas: 2 });
-    app = await createTestApp({ platform: 'express', cluster, pindb: { enabled: false, mode: 'strict' }, controllers: [DisabledController], providers: [NotesService] });
-  });
-  afterAll(async () => {
-    await app?.close();
-    await cluster?.stop();
-  });
+  const env = clusterApp('express', () => ({
+    pindb: { enabled: false, mode: 'strict' },
+    controllers: [DisabledController],
+    providers: [NotesService],
+  }));
 
   it('sends every read to the primary, even under useReplica, and opens no replica connection', async () => {
     for (let i = 0; i < 3; i++) {
-      expect((await app.get('/read')).body).toEqual({ port: cluster.primary.port, target: 'primary', useReplica: cluster.primary.port });
+      expect((await env.app.get('/read')).body).toEqual({ port: env.cluster.primary.port, target: 'primary', useReplica: env.cluster.primary.port });
     }
     for (const i of [0, 1]) {
-      const clients = await cluster.query(i, "SELECT 1 FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()");
+      const clients = await env.cluster.query(i, "SELECT 1 FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()");
       expect(clients).toEqual([]);
     }
   });
 
   it('lets user code run unchanged: a GET that writes works even in strict mode', async () => {
-    const { status, body } = await app.get('/write');
+    const { status, body } = await env.app.get('/write');
     expect(status).toBe(200);
-    expect(body.port).toBe(cluster.primary.port);
-    expect(await cluster.query('primary', "SELECT text FROM note WHERE text = 'strict is off too'")).toHaveLength(1);
+    expect(body.port).toBe(env.cluster.primary.port);
+    expect(await env.cluster.query('primary', "SELECT text FROM note WHERE text = 'strict is off too'")).toHaveLength(1);
   });
 });

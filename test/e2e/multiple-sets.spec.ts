@@ -2,11 +2,9 @@ import { Controller, Get, Injectable, Post } from '@nestjs/common';
 import { InjectDataSource, InjectRepository, TypeOrmModule } from '@nestjs/typeorm';
 import { Column, DataSource, Entity, PrimaryGeneratedColumn, Repository } from 'typeorm';
 import { Pin, PinDbModuleOptions, RoutingService } from '../../lib/index.js';
-import type { PgCluster } from '../../lib/testing/index.js';
 import { Note } from '../support/entities.js';
 import { readPort } from '../support/probe.js';
-import { createTestApp, PLATFORMS, TestApp } from '../support/test-app.js';
-import { testCluster } from '../support/test-cluster.js';
+import { clusterApp, PLATFORMS } from '../support/test-app.js';
 
 @Entity()
 class PageView {
@@ -72,19 +70,12 @@ class SetsController {
 }
 
 describe.each(PLATFORMS)('several database sets (%s)', (platform) => {
-  let cluster: PgCluster;
-  let app: TestApp;
-  let replicaPorts: number[];
-  beforeAll(async () => {
-    cluster = await testCluster({ replicas: 2 });
-    replicaPorts = cluster.replicas.map((r) => r.port);
+  const env = clusterApp(platform, async (cluster) => {
     // The analytics set is a second database on the same servers; its replicas name only their port.
     await cluster.query('primary', 'CREATE DATABASE analytics');
     await cluster.waitForReplay();
     const analyticsUrl = cluster.primary.url.replace(/\/postgres$/, '/analytics');
-    app = await createTestApp({
-      platform,
-      cluster,
+    return {
       pindb: {
         sets: {
           default: { primary: cluster.primary, replicas: cluster.replicas },
@@ -95,46 +86,42 @@ describe.each(PLATFORMS)('several database sets (%s)', (platform) => {
       imports: [TypeOrmModule.forFeature([PageView], 'analytics')],
       controllers: [SetsController],
       providers: [Ports],
-    });
-  });
-  afterAll(async () => {
-    await app?.close();
-    await cluster?.stop();
+    };
   });
 
   it('gives each set its own DataSource on its own database', async () => {
-    const databases = await cluster.query<{ datname: string }>('primary', "SELECT DISTINCT datname FROM pg_stat_activity WHERE datname IN ('postgres', 'analytics') ORDER BY 1");
+    const databases = await env.cluster.query<{ datname: string }>('primary', "SELECT DISTINCT datname FROM pg_stat_activity WHERE datname IN ('postgres', 'analytics') ORDER BY 1");
     expect(databases.map((d) => d.datname)).toEqual(['analytics', 'postgres']);
-    expect(await cluster.query('primary', "SELECT to_regclass('page_view') AS t")).toEqual([{ t: null }]);
+    expect(await env.cluster.query('primary', "SELECT to_regclass('page_view') AS t")).toEqual([{ t: null }]);
   });
 
   it('reads both sets from replicas when nothing is pinned', async () => {
-    const { body } = await app.get('/read');
-    expect(replicaPorts).toContain(body.default);
-    expect(replicaPorts).toContain(body.analytics);
+    const { body } = await env.app.get('/read');
+    expect(env.replicaPorts).toContain(body.default);
+    expect(env.replicaPorts).toContain(body.analytics);
   });
 
   it('@Pin("analytics") pins that set only', async () => {
-    const { body } = await app.get('/pin-analytics');
-    expect(body.analytics).toBe(cluster.primary.port);
-    expect(replicaPorts).toContain(body.default);
+    const { body } = await env.app.get('/pin-analytics');
+    expect(body.analytics).toBe(env.cluster.primary.port);
+    expect(env.replicaPorts).toContain(body.default);
     expect(body.pinned).toEqual({ default: false, analytics: true });
   });
 
   it('a write to one set pins that set only (greedy)', async () => {
-    const { body } = await app.get('/track');
+    const { body } = await env.app.get('/track');
     expect(body.pinned).toEqual({ default: false, analytics: true });
-    expect(body.analytics).toBe(cluster.primary.port);
-    expect(replicaPorts).toContain(body.default);
+    expect(body.analytics).toBe(env.cluster.primary.port);
+    expect(env.replicaPorts).toContain(body.default);
   });
 
   it('routing.pin("analytics") pins that set only', async () => {
-    const { body } = await app.get('/pin-call');
+    const { body } = await env.app.get('/pin-call');
     expect(body.pinned).toEqual({ default: false, analytics: true });
   });
 
   it('a POST pins every set', async () => {
-    const { body } = await app.post('/write');
-    expect(body).toMatchObject({ default: cluster.primary.port, analytics: cluster.primary.port });
+    const { body } = await env.app.post('/write');
+    expect(body).toMatchObject({ default: env.cluster.primary.port, analytics: env.cluster.primary.port });
   });
 });

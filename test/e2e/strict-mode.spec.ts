@@ -1,11 +1,9 @@
 import { Controller, Get, HttpException, Post, UseFilters, Catch, ExceptionFilter, ArgumentsHost } from '@nestjs/common';
 import { Pin, RoutingService, UnpinnedWriteError } from '../../lib/index.js';
-import type { PgCluster } from '../../lib/testing/index.js';
 import { Note } from '../support/entities.js';
 import { NotesService } from '../support/probe.js';
 import { StatementLog } from '../support/statement-log.js';
-import { createTestApp, PLATFORMS, TestApp } from '../support/test-app.js';
-import { testCluster } from '../support/test-cluster.js';
+import { clusterApp, PLATFORMS } from '../support/test-app.js';
 
 /** Shows the routing error to the test instead of a bare 500. */
 @Catch(UnpinnedWriteError)
@@ -70,24 +68,18 @@ class StrictController {
 }
 
 describe.each(PLATFORMS)('strict mode (%s)', (platform) => {
-  let cluster: PgCluster;
-  let app: TestApp;
   const log = new StatementLog();
+  const env = clusterApp(platform, () => ({
+    pindb: { mode: 'strict', typeorm: { entities: [Note], synchronize: true, retryAttempts: 0, logger: log } },
+    controllers: [StrictController],
+    providers: [NotesService],
+  }));
   const count = async (text: string) =>
-    Number((await cluster.query<{ n: string }>('primary', 'SELECT count(*) AS n FROM note WHERE text = $1', [text]))[0].n);
-
-  beforeAll(async () => {
-    cluster = await testCluster({ replicas: 2 });
-    app = await createTestApp({ platform, cluster, pindb: { mode: 'strict', typeorm: { entities: [Note], synchronize: true, retryAttempts: 0, logger: log } }, controllers: [StrictController], providers: [NotesService] });
-  });
-  afterAll(async () => {
-    await app?.close();
-    await cluster?.stop();
-  });
+    Number((await env.cluster.query<{ n: string }>('primary', 'SELECT count(*) AS n FROM note WHERE text = $1', [text]))[0].n);
 
   it('refuses a write to an unpinned set with UnpinnedWriteError, before any SQL is sent', async () => {
     log.clear();
-    const { status, body } = await app.get('/strict/unpinned-write');
+    const { status, body } = await env.app.get('/strict/unpinned-write');
     expect(status).toBe(409);
     expect(body.error).toBe('UnpinnedWriteError');
     expect(body.message).toMatch(/database set "default".*@Pin\('default'\).*routing\.pin\('default'\)/);
@@ -98,7 +90,7 @@ describe.each(PLATFORMS)('strict mode (%s)', (platform) => {
 
   it('refuses a raw INSERT through query() too', async () => {
     log.clear();
-    const { status, body } = await app.get('/strict/raw-write');
+    const { status, body } = await env.app.get('/strict/raw-write');
     expect(log.statements).toEqual([]);
     expect(status).toBe(409);
     expect(body.error).toBe('UnpinnedWriteError');
@@ -109,13 +101,13 @@ describe.each(PLATFORMS)('strict mode (%s)', (platform) => {
     ['@Pin()', '/strict/pinned-write', 'pinned by @Pin'],
     ['routing.pin()', '/strict/pin-then-write', 'pinned by routing.pin'],
   ])('allows the write once the set is pinned by %s', async (_how, path, text) => {
-    const { status } = await app.get(path);
+    const { status } = await env.app.get(path);
     expect(status).toBe(200);
     expect(await count(text)).toBe(1);
   });
 
   it('allows a write inside usePrimary', async () => {
-    const { status, body } = await app.get('/strict/use-primary-write');
+    const { status, body } = await env.app.get('/strict/use-primary-write');
     expect(status).toBe(200);
     expect(await count('inside usePrimary')).toBe(1);
     // The write is recorded: the rest of the request reads its own write from the primary.
@@ -123,7 +115,7 @@ describe.each(PLATFORMS)('strict mode (%s)', (platform) => {
   });
 
   it('allows a write in a POST, which is pinned by its method', async () => {
-    const { status } = await app.post('/strict/write');
+    const { status } = await env.app.post('/strict/write');
     expect(status).toBe(201);
     expect(await count('POST is pinned by its method')).toBe(1);
   });

@@ -5,6 +5,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { PinDbModule, PinDbModuleOptions } from '../../lib/index.js';
 import type { PgCluster } from '../../lib/testing/index.js';
 import { Note } from './entities.js';
+import { testCluster } from './test-cluster.js';
 
 export type Platform = 'express' | 'fastify';
 export const PLATFORMS: Platform[] = ['express', 'fastify'];
@@ -74,4 +75,28 @@ export async function createTestApp({ platform, ...options }: TestAppOptions): P
     post: (path, body) => call(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) }),
     close: () => app.close(),
   };
+}
+
+export interface ClusterApp {
+  cluster: PgCluster;
+  app: TestApp;
+  replicaPorts: number[];
+}
+
+/**
+ * A 1 + 2 cluster and an app on it, started before the spec's tests and stopped after them. Its
+ * fields are set once beforeAll has run. `options` may prepare the cluster before the app starts.
+ */
+export function clusterApp(platform: Platform, options: (cluster: PgCluster) => Omit<TestAppOptions, 'platform' | 'cluster'> | Promise<Omit<TestAppOptions, 'platform' | 'cluster'>>): ClusterApp {
+  const env = {} as ClusterApp;
+  beforeAll(async () => {
+    env.cluster = await testCluster({ replicas: 2 });
+    env.replicaPorts = env.cluster.replicas.map((replica) => replica.port);
+    env.app = await createTestApp({ platform, cluster: env.cluster, ...(await options(env.cluster)) });
+  });
+  afterAll(async () => {
+    await env.app?.close();
+    await env.cluster?.stop();
+  });
+  return env;
 }
