@@ -14,13 +14,19 @@
 //   plain-als             the same process and DataSource, inside an ALS.run() of our own
 //                         (disabled again after each round): what ALS alone costs
 //   pindb-run             PinDb, the loop in one routing.run() (a job; the headline figure)
+//   pindb-random          the same with replicaSelection 'random' (TypeORM's own policy): sequential
+//                         reads alternate strictly between the replicas under round-robin, which
+//                         on a small machine wakes an idle server for every read
 //   pindb-run-per-read    PinDb, each read in its own routing.run() (a request per read)
 //   pindb-no-context      PinDb, outside any context
 //   plain-in-pindb        plain TypeORM in PinDb's process: PinDb's own hooks = pindb-run / this
 // The parent runs one variant at a time, in a fresh order each round, and reports ratios measured
 // side by side: the median single read (robust to the machine's other load), the round's mean,
 // and this process's CPU time per read (process.cpuUsage: the client-side cost routing adds to).
-// It also counts promises per read (deterministic) and times PinDb's hooks in a tight loop.
+// Then, in PinDb's process, plain TypeORM and PinDb (round-robin and random) read by turns, one
+// read each (INTERLEAVED_READS, default 5000): the steadiest figure for PinDb's own hooks, since
+// the machine's other load falls on all of them alike. Last, it counts promises per read
+// (deterministic) and times PinDb's hooks in a tight loop.
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { getDataSourceToken, getRepositoryToken, TypeOrmModule } from '@nestjs/typeorm';
@@ -36,6 +42,7 @@ import { BenchWorker, serveBenchWorker } from './worker.js';
 const ROUNDS = Number(process.env.ROUNDS ?? 60);
 const READS = Number(process.env.READS ?? 200);
 const WARMUP = Number(process.env.WARMUP ?? 5);
+const INTERLEAVED_READS = Number(process.env.INTERLEAVED_READS ?? 5000);
 const SELF = fileURLToPath(import.meta.url);
 
 interface ClusterInfo {
@@ -58,12 +65,13 @@ interface Verification {
   note: string;
 }
 
-type Variant = 'plain' | 'plain-als' | 'pindb-run' | 'pindb-run-per-read' | 'pindb-no-context' | 'plain-in-pindb';
+type Variant = 'plain' | 'plain-als' | 'pindb-run' | 'pindb-random' | 'pindb-run-per-read' | 'pindb-no-context' | 'plain-in-pindb';
 
 const LABELS: Record<Variant, string> = {
   plain: 'plain TypeORM (own process)',
   'plain-als': 'plain TypeORM, in an ALS.run()',
   'pindb-run': 'PinDb, whole loop in routing.run()',
+  'pindb-random': "PinDb as above, replicaSelection 'random'",
   'pindb-run-per-read': 'PinDb, one routing.run() per read',
   'pindb-no-context': 'PinDb, outside any context',
   'plain-in-pindb': "plain TypeORM in PinDb's process",
@@ -156,23 +164,31 @@ async function plainWorker(cluster: ClusterInfo): Promise<void> {
 async function pindbWorker(cluster: ClusterInfo): Promise<void> {
   const { PinDbModule, RoutingService } = await import('../lib/index.js');
 
-  @Module({
-    imports: [
-      PinDbModule.forRoot({ sets: { default: { primary: cluster.primary, replicas: cluster.replicas } }, typeorm: { entities: [BenchItem] } }),
-      TypeOrmModule.forFeature([BenchItem]),
-    ],
-  })
-  class AppModule {}
+  const appModule = (replicaSelection: 'round-robin' | 'random') => {
+    @Module({
+      imports: [
+        PinDbModule.forRoot({ sets: { default: { primary: cluster.primary, replicas: cluster.replicas } }, typeorm: { entities: [BenchItem] }, replicaSelection }),
+        TypeOrmModule.forFeature([BenchItem]),
+      ],
+    })
+    class AppModule {}
+    return AppModule;
+  };
 
   let app: Awaited<ReturnType<typeof NestFactory.createApplicationContext>>;
+  /** A second app, replicaSelection 'random' as TypeORM's own choice: the policy's share of the wall time. */
+  let randomApp: Awaited<ReturnType<typeof NestFactory.createApplicationContext>>;
   let repository: Repository<BenchItem>;
+  let randomRepository: Repository<BenchItem>;
   let routing: InstanceType<typeof RoutingService>;
   const plain = plainDataSource(cluster);
 
   serveBenchWorker({
     setup: async (): Promise<Verification> => {
-      app = await NestFactory.createApplicationContext(AppModule, { logger: ['error'] });
+      app = await NestFactory.createApplicationContext(appModule('round-robin'), { logger: ['error'] });
       repository = app.get<Repository<BenchItem>>(getRepositoryToken(BenchItem));
+      randomApp = await NestFactory.createApplicationContext(appModule('random'), { logger: ['error'] });
+      randomRepository = randomApp.get<Repository<BenchItem>>(getRepositoryToken(BenchItem));
       routing = app.get(RoutingService);
       await plain.initialize();
       const dataSource = app.get<DataSource>(getDataSourceToken());
@@ -188,6 +204,8 @@ async function pindbWorker(cluster: ClusterInfo): Promise<void> {
       switch (variant) {
         case 'pindb-run':
           return routing.run(() => readLoop(repository));
+        case 'pindb-random':
+          return routing.run(() => readLoop(randomRepository));
         case 'pindb-run-per-read':
           return readLoop(repository, (read) => routing.run(read));
         case 'pindb-no-context':
@@ -212,8 +230,32 @@ async function pindbWorker(cluster: ClusterInfo): Promise<void> {
       }
     },
     hooks: () => hookCosts(app, repository),
+    // The three DataSources of this process read by turns, one read each, all in one context:
+    // whatever else the machine does then falls on all three alike.
+    interleaved: async (reads: number) => {
+      const repositories = [plain.getRepository(BenchItem), repository, randomRepository];
+      const times = repositories.map(() => new Float64Array(reads));
+      const cpu = repositories.map(() => 0);
+      await routing.run(async () => {
+        for (let i = 0; i < reads; i++) {
+          const id = nthId(i);
+          for (let k = 0; k < repositories.length; k++) {
+            const which = (i + k) % repositories.length;
+            const cpu0 = process.cpuUsage();
+            const start = performance.now();
+            const row = await repositories[which].findOneBy({ id });
+            times[which][i] = performance.now() - start;
+            const used = process.cpuUsage(cpu0);
+            cpu[which] += used.user + used.system;
+            if (row?.id !== id) throw new Error(`read ${id} returned ${JSON.stringify(row)}`);
+          }
+        }
+      });
+      return repositories.map((_, k) => ({ medianUs: median([...times[k]]) * 1000, cpuUs: cpu[k] / reads }));
+    },
     stop: async () => {
       await plain.destroy();
+      await randomApp.close();
       await app.close();
     },
   });
@@ -309,7 +351,7 @@ async function main(): Promise<void> {
       if (!onReplicas) throw new Error(`${name} did not read from the replicas`);
     }
 
-    const variants: Variant[] = ['plain', 'plain-als', 'pindb-run', 'pindb-run-per-read', 'pindb-no-context', 'plain-in-pindb'];
+    const variants: Variant[] = ['plain', 'plain-als', 'pindb-run', 'pindb-random', 'pindb-run-per-read', 'pindb-no-context', 'plain-in-pindb'];
     const workerOf = (variant: Variant) => (variant === 'plain' || variant === 'plain-als' ? plain : pindb);
     const results = new Map<Variant, RoundResult[]>(variants.map((v) => [v, []]));
     console.log(`\n${READS} sequential findOneBy per round, ${WARMUP} warm-up + ${ROUNDS} measured rounds per variant, interleaved (a fresh order each round)`);
@@ -345,11 +387,18 @@ async function main(): Promise<void> {
     line('AsyncLocalStorage enabled, nothing else (plain in ALS.run() vs plain, same process):', 'plain-als', base);
     line("PinDb's process (Nest app context, PinDb's ALS on) (plain TypeORM there vs in its own):", 'plain-in-pindb', base);
     line("PinDb's hooks (PinDb in routing.run() vs plain TypeORM, both in PinDb's process):", 'pindb-run', inPindb);
+    line("…the same with replicaSelection 'random', TypeORM's own policy:", 'pindb-random', inPindb);
     const promiseCounts: [string, number][] = [];
     for (const variant of ['plain', 'plain-als', 'plain-in-pindb', 'pindb-run', 'pindb-no-context'] as Variant[]) {
       promiseCounts.push([variant, await workerOf(variant).call<number>('promises', variant)]);
     }
     console.log(`  promises created per read (async_hooks count, 100 reads): ${promiseCounts.map(([v, n]) => `${v} ${n.toFixed(1)}`).join(', ')}`);
+    const interleaved = await pindb.call<{ medianUs: number; cpuUs: number }[]>('interleaved', INTERLEAVED_READS);
+    const [ip, irr, irand] = interleaved;
+    const fine = (label: string, r: { medianUs: number; cpuUs: number }) =>
+      `${label} median ${r.medianUs.toFixed(1)} µs (${pct(r.medianUs / ip.medianUs)}), CPU ${r.cpuUs.toFixed(1)} µs (${pct(r.cpuUs / ip.cpuUs)})`;
+    console.log(`  read by turns in PinDb's process, ${INTERLEAVED_READS} reads each (the steadiest comparison of PinDb's hooks):`);
+    console.log(`    plain TypeORM median ${ip.medianUs.toFixed(1)} µs, CPU ${ip.cpuUs.toFixed(1)} µs; ${fine('PinDb', irr)}; ${fine("PinDb 'random'", irand)}`);
     const hooks = await pindb.call<{ sql: string; ns: Record<string, number> }>('hooks');
     console.log(`  per call, tight loop (findOneBy sends: ${hooks.sql.slice(0, 90)}…):`);
     for (const [name, ns] of Object.entries(hooks.ns)) console.log(`    ${pad(name, 58)} ${ns.toFixed(0)} ns`);
