@@ -1,11 +1,54 @@
 // npm start: a small shop on nestjs-pindb, over a primary and two streaming replicas on loopback.
-// The shop itself starts in bootstrap.ts.
-import { register } from 'node:module';
+// Starts the cluster, then the shop on it. Each request logs where its queries went.
+// Ctrl-C (or SIGTERM) closes the app, then stops the cluster.
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { startPgCluster } from '../lib/testing/index.js';
+import { AppModule } from './app.module.js';
+import { seed } from './seed.js';
 
-// ts-node's ESM resolver cannot resolve NestJS 12's deep imports (see ts-node-nest.hook.mjs).
-// The fix must be in place before Nest is loaded, hence the dynamic import after it.
-register('./ts-node-nest.hook.mjs', import.meta.url);
-const { bootstrap } = await import('./bootstrap.js');
+async function bootstrap(): Promise<void> {
+  const cluster = await startPgCluster({ replicas: 2 });
+  console.log(`primary    ${cluster.primary.url}`);
+  cluster.replicas.forEach((replica, i) => console.log(`replica ${i}  ${replica.url}`));
+
+  let app: NestExpressApplication | undefined;
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: closing the app, then stopping the cluster`);
+    // The app first: its connection pools close cleanly before their servers go away.
+    await app?.close().catch((error) => console.error(error));
+    await cluster.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+
+  try {
+    // Route-mapping logs off: the request lines below are the point.
+    app = await NestFactory.create<NestExpressApplication>(AppModule.forCluster(cluster), { logger: ['error', 'warn'] });
+    await app.init(); // connects every DataSource; synchronize creates the tables
+    await seed(app.get<DataSource>(getDataSourceToken()));
+    // The seed went to the primary: wait until the replicas have replayed it before serving reads.
+    await cluster.waitForReplay();
+    const port = Number(process.env.PORT ?? 3000);
+    await app.listen(port);
+    console.log(`Shop on http://localhost:${port} (mode: ${process.env.PINDB_MODE === 'strict' ? 'strict' : 'greedy'}). Try:`);
+    console.log(`  curl localhost:${port}/products`);
+    console.log(`  curl -X POST localhost:${port}/orders -H 'x-user-id: 1' -H 'content-type: application/json' -d '{"items":[{"productId":2,"quantity":1}]}'`);
+    console.log(`  curl localhost:${port}/me/orders -H 'x-user-id: 1'`);
+  } catch (error) {
+    console.error(error);
+    await app?.close().catch(() => undefined);
+    await cluster.stop();
+    process.exit(1);
+  }
+}
 
 bootstrap().catch((error: unknown) => {
   console.error(error);

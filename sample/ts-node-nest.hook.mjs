@@ -1,4 +1,5 @@
-// A module resolve hook that main.ts registers in front of ts-node's (npm start only).
+// A module resolve hook chained after ts-node's by the npm scripts that run TypeScript (start, bench:*):
+//   node --loader ts-node/esm/transpile-only --loader ./sample/ts-node-nest.hook.mjs sample/main.ts
 //
 // ts-node 10's ESM resolver is an old copy of Node's that knows only export patterns ENDING in
 // `*`. NestJS 12 packages export { "./*.js": "./*.js", "./*": "./*.js" } and import each other by

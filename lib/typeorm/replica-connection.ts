@@ -23,11 +23,17 @@ export function routeReplicaConnections(driver: PostgresDriver, router: SetRoute
     driver.slaves.forEach((pool, i) => router.hosts.hosts[i]?.attach(pool));
   };
 
-  driver.obtainSlaveConnection = async (): Promise<[PoolClient, Release]> => {
+  // pg's callback API in one promise, rather than an async function around pool.connect(): this
+  // runs for every read.
+  driver.obtainSlaveConnection = (): Promise<[PoolClient, Release]> => {
     const host = router.hosts.next((candidate) => candidate.connectionPool !== undefined);
-    if (!host) return (await driver.obtainMasterConnection()) as [PoolClient, Release];
-    const client = await host.connectionPool!.connect();
-    replicaOf.set(client, host);
-    return [client, (error) => client.release(error)];
+    if (!host) return driver.obtainMasterConnection() as Promise<[PoolClient, Release]>;
+    return new Promise((resolve, reject) =>
+      host.connectionPool!.connect((error, client, release) => {
+        if (error || !client) return reject(error);
+        replicaOf.set(client, host);
+        resolve([client, release]);
+      }),
+    );
   };
 }
