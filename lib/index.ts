@@ -4,3 +4,4 @@ export * from './options/index.js';
 export { PinDbModule } from './pin-db.module.js';
 export { PinDbCoreModule } from './pin-db-core.module.js';
 export * from './routing/index.js';
+export * from './stores/index.js';

@@ -1,9 +1,9 @@
-import { DynamicModule, Global, MiddlewareConsumer, Module, NestModule, Provider, RequestMethod } from '@nestjs/common';
+import { DynamicModule, Global, Logger, MiddlewareConsumer, Module, NestModule, Provider, RequestMethod } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR, ApplicationConfig, DiscoveryModule, DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import type { ModuleMetadata } from '@nestjs/common';
 import { decoratedSets } from './options/decorated-sets.js';
 import type { PinDbModuleOptions } from './options/pin-db-module-options.js';
-import { assertKnownSets, resolvePinDbOptions, ResolvedPinDbOptions } from './options/resolve-options.js';
+import { assertKnownSets, PINDB_SECRET_ENV, resolvePinDbOptions, ResolvedPinDbOptions } from './options/resolve-options.js';
 import { PinDbConfigError } from './errors/pin-db-config.error.js';
 import { PIN_DB_MODULE_OPTIONS, PIN_DB_OPTIONS } from './pin-db.constants.js';
 import { PinDbGuard } from './routing/pin-db.guard.js';
@@ -71,5 +71,11 @@ function checkedOptions(raw: PinDbModuleOptions, declaredSets: string[], decorat
     );
   }
   for (const { set, where } of decorated) assertKnownSets(options.sets, [set], where);
+  if (options.enabled && options.tokens.secretGenerated) {
+    new Logger('PinDb').warn(
+      `No secret for read-your-writes tokens: using a random one for this process, so tokens die with it and other instances ` +
+        `reject them. Set cookie: { secret } or ${PINDB_SECRET_ENV} (required when NODE_ENV=production).`,
+    );
+  }
   return options;
 }

@@ -1,4 +1,5 @@
 import type { PostgresDataSourceOptions as PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
+import type { PinStore } from '../stores/pin-store.js';
 
 /** How to reach one server: fields, or a `url` (postgres://user:password@host:port/database). */
 export interface ServerOptions {
@@ -30,6 +31,25 @@ export interface DatabaseSetOptions {
   typeorm?: SharedTypeOrmOptions;
 }
 
+/** The cookie that carries a browser's token between requests. */
+export interface PinCookieOptions {
+  /** Default: 'pindb' */
+  name?: string;
+  /** Signs tokens (HMAC-SHA256), cookie and header alike; a list rotates: the first signs, all verify. Default: $PINDB_SECRET */
+  secret?: string | string[];
+  /** Default: true when NODE_ENV=production */
+  secure?: boolean;
+  /** Default: 'lax' */
+  sameSite?: 'lax' | 'strict' | 'none';
+  /** Default: '/' */
+  path?: string;
+  /** Default: the request's host */
+  domain?: string;
+}
+
+/** A request as the app's framework gives it (Express or Fastify). */
+export type PinRequest = { headers: Record<string, string | string[] | undefined>; [key: string]: any };
+
 export type RoutingMode = 'greedy' | 'strict';
 export type Consistency = 'lsn' | 'time';
 export type ReplicaSelection = 'round-robin' | 'random' | 'least-busy';
@@ -53,6 +73,14 @@ export class PinDbModuleOptions {
   replicaSelection?: ReplicaSelection = 'round-robin';
   /** Which sets a request whose method is not GET, HEAD, OPTIONS or TRACE pins from its start: all (true), none (false) or these. Default: true */
   pinUnsafeMethods?: boolean | string[] = true;
-  /** false: every query on the primary, nothing pinned (for your own tests). Default: true */
+  /** The cookie that carries tokens to browsers and back, or false. Default: { name: 'pindb' } */
+  cookie?: PinCookieOptions | false = {};
+  /** The header that carries tokens to API clients (set on responses, read from requests), or false. Default: 'x-pindb-token' */
+  header?: string | false = 'x-pindb-token';
+  /** Keeps the tokens of clients that send no cookie, under `clientKey(request)`. Default: a MemoryPinStore when clientKey is set */
+  store?: PinStore;
+  /** The key of a client in `store`, e.g. (req) => req.user?.id; undefined: this request has none. Default: none */
+  clientKey?: (request: PinRequest) => string | undefined;
+  /** false: every query on the primary, nothing pinned, no tokens (for your own tests). Default: true */
   enabled?: boolean = true;
 }

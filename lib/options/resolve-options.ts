@@ -1,7 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import { PinDbConfigError } from '../errors/pin-db-config.error.js';
+import { MemoryPinStore } from '../stores/memory-pin.store.js';
+import type { PinStore } from '../stores/pin-store.js';
 import {
   DatabaseSetOptions,
+  PinCookieOptions,
   PinDbModuleOptions,
+  PinRequest,
   ReplicaSelection,
   RoutingMode,
   Consistency,
@@ -32,7 +37,23 @@ export interface ResolvedPinDbOptions {
   /** The sets an unsafe HTTP method pins. */
   pinUnsafeMethods: string[];
   enabled: boolean;
+  tokens: ResolvedTokenOptions;
 }
+
+export interface ResolvedTokenOptions {
+  /** The first signs; all verify. */
+  secrets: string[];
+  /** No secret was configured: one was made up for this process (development only). */
+  secretGenerated: boolean;
+  cookie?: Required<Pick<PinCookieOptions, 'name' | 'secure' | 'sameSite' | 'path'>> & Pick<PinCookieOptions, 'domain'>;
+  /** Lower case, as Node gives request headers. */
+  header?: string;
+  store?: PinStore;
+  clientKey?: (request: PinRequest) => string | undefined;
+}
+
+/** Environment variable that gives the token secret when cookie.secret does not. */
+export const PINDB_SECRET_ENV = 'PINDB_SECRET';
 
 const MODES: RoutingMode[] = ['greedy', 'strict'];
 const CONSISTENCIES: Consistency[] = ['lsn', 'time'];
@@ -71,7 +92,65 @@ export function resolvePinDbOptions(input: PinDbModuleOptions): ResolvedPinDbOpt
     replicaSelection: options.replicaSelection!,
     pinUnsafeMethods: resolvePinUnsafeMethods(options.pinUnsafeMethods, sets),
     enabled: options.enabled,
+    tokens: resolveTokenOptions(options),
   };
+}
+
+const COOKIE_KEYS = ['name', 'secret', 'secure', 'sameSite', 'path', 'domain'];
+
+function resolveTokenOptions({ cookie, header, store, clientKey }: PinDbModuleOptions): ResolvedTokenOptions {
+  if (cookie !== false && !isObject(cookie)) {
+    throw new PinDbConfigError(`PinDbModule option cookie must be an object ({ name, secret, secure, sameSite }) or false (got ${JSON.stringify(cookie)}).`);
+  }
+  const cookieOptions = cookie === false ? {} : (cookie as PinCookieOptions);
+  for (const key of Object.keys(cookieOptions)) {
+    if (!COOKIE_KEYS.includes(key)) throw new PinDbConfigError(`Unknown option cookie.${key}: the cookie has ${COOKIE_KEYS.join(', ')}.`);
+  }
+  const { name = 'pindb', secure = process.env.NODE_ENV === 'production', sameSite = 'lax', path = '/', domain } = cookieOptions;
+  if (typeof name !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
+    throw new PinDbConfigError(`PinDbModule option cookie.name must be a cookie name such as 'pindb' (got ${JSON.stringify(name)}).`);
+  }
+  if (typeof secure !== 'boolean') throw new PinDbConfigError(`PinDbModule option cookie.secure must be true or false (got ${JSON.stringify(secure)}).`);
+  oneOf('cookie.sameSite', sameSite, ['lax', 'strict', 'none']);
+  if (header !== false && (typeof header !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(header))) {
+    throw new PinDbConfigError(`PinDbModule option header must be a header name such as 'x-pindb-token', or false (got ${JSON.stringify(header)}).`);
+  }
+  if (clientKey !== undefined && typeof clientKey !== 'function') {
+    throw new PinDbConfigError('PinDbModule option clientKey must be a function of the request, e.g. (req) => req.user?.id.');
+  }
+  if (store !== undefined && !(isObject(store) && ['get', 'set', 'delete'].every((m) => typeof (store as unknown as Record<string, unknown>)[m] === 'function'))) {
+    throw new PinDbConfigError('PinDbModule option store must be a PinStore (get, set, delete), e.g. new MemoryPinStore() or new RedisPinStore(redis).');
+  }
+  if (store !== undefined && clientKey === undefined) {
+    throw new PinDbConfigError('PinDbModule option store needs clientKey, the key of a client in the store: clientKey: (req) => req.user?.id.');
+  }
+  const { secrets, generated } = resolveSecrets(cookieOptions.secret);
+  return {
+    secrets,
+    secretGenerated: generated,
+    cookie: cookie === false ? undefined : { name, secure, sameSite, path, domain },
+    header: header === false ? undefined : (header as string).toLowerCase(),
+    store: clientKey ? (store ?? new MemoryPinStore()) : undefined,
+    clientKey,
+  };
+}
+
+function resolveSecrets(secret: unknown): { secrets: string[]; generated: boolean } {
+  const given = secret ?? process.env[PINDB_SECRET_ENV];
+  const secrets = typeof given === 'string' ? [given] : given;
+  if (secrets === undefined || secrets === '') {
+    if (process.env.NODE_ENV === 'production') {
+      throw new PinDbConfigError(
+        `PinDbModule needs a secret to sign read-your-writes tokens in production: set cookie: { secret } or the ${PINDB_SECRET_ENV} ` +
+          'environment variable to a long random string (the same on every instance of the app).',
+      );
+    }
+    return { secrets: [randomBytes(32).toString('base64url')], generated: true };
+  }
+  if (!Array.isArray(secrets) || secrets.length === 0 || !secrets.every((s) => typeof s === 'string' && s.length > 0)) {
+    throw new PinDbConfigError('PinDbModule option cookie.secret must be a non-empty string, or a list of them (the first signs, all verify).');
+  }
+  return { secrets, generated: false };
 }
 
 /** Checks that every set named (by a decorator or a call) exists. */

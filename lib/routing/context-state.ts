@@ -1,3 +1,4 @@
+import type { PinToken } from '../tokens/pin-token.js';
 import { RoutingStatsCollector } from './routing-stats.js';
 
 /** Where reads of a set go. */
@@ -28,6 +29,14 @@ export class ContextState {
   /** @UseReplica: reads stay on replicas even when pinned. */
   private readonly forcedReplica = new SetSelection();
   private readonly written = new Set<string>();
+  /** Tokens the client sent (cookie, header, store, a job's), not yet verified: that happens at the first routing decision. */
+  readonly pendingTokens: string[] = [];
+  /** The verified token the client sent: what its reads must see. */
+  token: PinToken = new Map();
+  /** Replay positions of replicas, host:port → LSN, as read during this context (the answer is remembered for the context). */
+  readonly replayed = new Map<string, bigint>();
+  /** Sets whose token no replica has caught up with yet in this context: their reads go to the primary. */
+  readonly behind = new Set<string>();
 
   pin(sets: readonly string[]): void {
     this.pinned.add(sets);

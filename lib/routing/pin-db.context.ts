@@ -18,6 +18,13 @@ export class PinDbContext {
     return storage.run({ context }, fn);
   }
 
+  /** Runs fn in a fresh context whose reads see the writes `token` stands for (one from routing.token()). */
+  static runWithToken<T>(token: string | undefined, fn: () => T): T {
+    const context = new ContextState();
+    if (token) context.pendingTokens.push(token);
+    return storage.run({ context }, fn);
+  }
+
   /** Runs fn in a scope over the current context (a fresh one if there is none); the outer scope is back when fn settles. */
   static scope<T>(override: ScopeOverride, fn: () => T): T {
     const parent = storage.getStore();

@@ -1,13 +1,18 @@
 import { PinDbConfigError } from '../errors/pin-db-config.error.js';
 import type { ResolvedPinDbOptions } from '../options/resolve-options.js';
+import { PinTokens } from '../tokens/pin-tokens.js';
 import { SetRouter } from './set-router.js';
 
-/** The routers of every set, by name. */
+/** The routers of every set, by name, and the read-your-writes tokens they share. */
 export class PinDbRouter {
   private readonly routers = new Map<string, SetRouter>();
+  readonly tokens: PinTokens;
 
   constructor(readonly options: ResolvedPinDbOptions) {
-    for (const set of options.sets.values()) this.routers.set(set.name, new SetRouter(set, options));
+    for (const set of options.sets.values()) {
+      this.routers.set(set.name, new SetRouter(set, options, (context) => this.tokens.accept(context)));
+    }
+    this.tokens = new PinTokens(options, [...this.routers.values()]);
   }
 
   forSet(name: string): SetRouter {

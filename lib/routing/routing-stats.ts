@@ -16,10 +16,13 @@ export interface SetStats {
 export interface RoutingStats {
   queries: number;
   sets: Record<string, SetStats>;
+  /** Tokens from the client that were forged, expired, malformed or oversized, and ignored. */
+  ignoredTokens: number;
 }
 
 export class RoutingStatsCollector {
   private queries = 0;
+  private ignoredTokens = 0;
   private readonly sets: Record<string, SetStats> = {};
 
   query(set: string, role: ServerRole, server: string): void {
@@ -29,6 +32,10 @@ export class RoutingStatsCollector {
     stats.servers[server] = (stats.servers[server] ?? 0) + 1;
   }
 
+  ignoredToken(): void {
+    this.ignoredTokens++;
+  }
+
   retry(set: string): void {
     this.forSet(set).retries++;
   }
@@ -36,7 +43,7 @@ export class RoutingStatsCollector {
   snapshot(): RoutingStats {
     const sets: Record<string, SetStats> = {};
     for (const [name, stats] of Object.entries(this.sets)) sets[name] = { ...stats, servers: { ...stats.servers } };
-    return { queries: this.queries, sets };
+    return { queries: this.queries, sets, ignoredTokens: this.ignoredTokens };
   }
 
   private forSet(set: string): SetStats {

@@ -36,9 +36,24 @@ export class RoutingService {
     return PinDbContext.scope({ target: 'replica', sets }, fn);
   }
 
-  /** Runs fn in a fresh context (a job, a script, a test); it ends when fn settles. */
-  run<T>(fn: () => T): T {
-    return PinDbContext.run(fn);
+  /**
+   * Runs fn in a fresh context (a job, a script, a test); it ends when fn settles. With a token
+   * from `token()`, its reads see the writes the token stands for.
+   */
+  run<T>(fn: () => T, options: { token?: string } = {}): T {
+    return PinDbContext.runWithToken(options.token, fn);
+  }
+
+  /**
+   * This context's read-your-writes token, to hand to a job you enqueue after a write (undefined
+   * when the context neither wrote nor carries one). In lsn mode it reads the primary's WAL
+   * position, hence a promise.
+   */
+  async token(): Promise<string | undefined> {
+    const frame = PinDbContext.current();
+    if (!frame || !this.router.options.enabled) return undefined;
+    const token = await this.router.tokens.outgoing(frame.context);
+    return token.size > 0 ? this.router.tokens.sign(token) : undefined;
   }
 
   /** Where the next read of `set` goes in this context. */
@@ -48,7 +63,7 @@ export class RoutingService {
 
   /** This context's queries by set and by server. */
   stats(): RoutingStats {
-    return PinDbContext.current()?.context.stats.snapshot() ?? { queries: 0, sets: {} };
+    return PinDbContext.current()?.context.stats.snapshot() ?? { queries: 0, sets: {}, ignoredTokens: 0 };
   }
 
   private checkSets(sets: string[]): void {

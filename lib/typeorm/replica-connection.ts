@@ -1,6 +1,7 @@
 import type { PoolClient } from 'pg';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import type { ReplicaHost } from '../health/replica-host.js';
+import { PinDbContext } from '../routing/pin-db.context.js';
 import type { SetRouter } from '../routing/set-router.js';
 
 type Release = (error?: Error | boolean) => void;
@@ -17,6 +18,7 @@ export function replicaOfConnection(connection: object | undefined): ReplicaHost
  * router's choice; and gives each replica host its pool once the driver has connected.
  */
 export function routeReplicaConnections(driver: PostgresDriver, router: SetRouter): void {
+  router.attach(driver);
   const connect = driver.connect.bind(driver);
   driver.connect = async () => {
     await connect();
@@ -24,9 +26,9 @@ export function routeReplicaConnections(driver: PostgresDriver, router: SetRoute
   };
 
   // pg's callback API in one promise, rather than an async function around pool.connect(): this
-  // runs for every read.
-  driver.obtainSlaveConnection = (): Promise<[PoolClient, Release]> => {
-    const host = router.hosts.next((candidate) => candidate.connectionPool !== undefined);
+  // runs for every read. The replica choice is synchronous unless the client's token makes it
+  // ask the replicas how far they have replayed.
+  const connectTo = (host: ReplicaHost | undefined): Promise<[PoolClient, Release]> => {
     if (!host) return driver.obtainMasterConnection() as Promise<[PoolClient, Release]>;
     return new Promise((resolve, reject) =>
       host.connectionPool!.connect((error, client, release) => {
@@ -35,5 +37,9 @@ export function routeReplicaConnections(driver: PostgresDriver, router: SetRoute
         resolve([client, release]);
       }),
     );
+  };
+  driver.obtainSlaveConnection = () => {
+    const choice = router.chooseReplica(PinDbContext.current());
+    return choice instanceof Promise ? choice.then(connectTo) : connectTo(choice);
   };
 }

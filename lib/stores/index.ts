@@ -1,0 +1,2 @@
+export * from './memory-pin.store.js';
+export * from './pin-store.js';
