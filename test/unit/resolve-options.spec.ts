@@ -1,4 +1,4 @@
-import { PinDbConfigError, PinDbModuleOptions } from '../../lib/index.js';
+import { MemoryPinStore, PinDbConfigError, PinDbModuleOptions } from '../../lib/index.js';
 import { resolvePinDbOptions } from '../../lib/options/resolve-options.js';
 
 const primary = { host: '127.0.0.1', port: 5432 };
@@ -46,5 +46,55 @@ describe('resolvePinDbOptions', () => {
     rejects(valid({ typeorm: { replication: {} } }), /typeorm\.replication is set by nestjs-pindb from the sets option/);
     rejects(valid({ typeorm: { type: 'mysql' } }), /routes PostgreSQL only/);
     rejects(valid({ typeorm: { host: 'x' } }), /typeorm\.host is set by nestjs-pindb/);
+  });
+
+  describe('tokens', () => {
+    const env = { ...process.env };
+    afterEach(() => {
+      process.env.NODE_ENV = env.NODE_ENV;
+      if (env.PINDB_SECRET === undefined) delete process.env.PINDB_SECRET;
+      else process.env.PINDB_SECRET = env.PINDB_SECRET;
+    });
+
+    it('defaults: cookie pindb (HttpOnly is always on), SameSite lax, header x-pindb-token, no store', () => {
+      delete process.env.PINDB_SECRET;
+      const { tokens } = resolvePinDbOptions(valid({ cookie: { secret: 's3cret' } }));
+      expect(tokens).toMatchObject({ secrets: ['s3cret'], secretGenerated: false, cookie: { name: 'pindb', sameSite: 'lax', path: '/' }, header: 'x-pindb-token' });
+      expect(tokens.store).toBeUndefined();
+    });
+
+    it('takes the secret from PINDB_SECRET, and a list of secrets for rotation', () => {
+      process.env.PINDB_SECRET = 'from the environment';
+      expect(resolvePinDbOptions(valid()).tokens.secrets).toEqual(['from the environment']);
+      expect(resolvePinDbOptions(valid({ cookie: { secret: ['new', 'old'] } })).tokens.secrets).toEqual(['new', 'old']);
+    });
+
+    it('without a secret: a random one in development, PinDbConfigError in production', () => {
+      delete process.env.PINDB_SECRET;
+      process.env.NODE_ENV = 'development';
+      const { tokens } = resolvePinDbOptions(valid());
+      expect(tokens.secretGenerated).toBe(true);
+      expect(tokens.secrets[0].length).toBeGreaterThan(30);
+      process.env.NODE_ENV = 'production';
+      rejects(valid(), /needs a secret to sign read-your-writes tokens in production: set cookie: \{ secret \} or the PINDB_SECRET environment variable/);
+    });
+
+    it('a clientKey without a store gets a MemoryPinStore', () => {
+      const { tokens } = resolvePinDbOptions(valid({ cookie: { secret: 's' }, clientKey: () => 'k' }));
+      expect(tokens.store).toBeInstanceOf(MemoryPinStore);
+    });
+
+    it.each([
+      ['cookie', 'yes', /cookie must be an object/],
+      ['cookie', { secret: 's', maxAge: 3 }, /Unknown option cookie\.maxAge/],
+      ['cookie', { secret: 's', name: 'bad name' }, /cookie\.name must be a cookie name/],
+      ['cookie', { secret: 's', sameSite: 'sometimes' }, /cookie\.sameSite must be 'lax' or 'strict' or 'none'/],
+      ['cookie', { secret: '' }, /cookie\.secret must be a non-empty string/],
+      ['cookie', { secret: [] }, /cookie\.secret must be a non-empty string/],
+      ['header', 'x pindb', /header must be a header name/],
+      ['clientKey', 'user.id', /clientKey must be a function/],
+      ['store', { get() {} }, /store must be a PinStore/],
+      ['store', new MemoryPinStore(), /store needs clientKey/],
+    ])('rejects %s = %p', (key, value, message) => rejects(valid({ cookie: { secret: 's' }, [key]: value }), message));
   });
 });
