@@ -29,6 +29,9 @@ export class AppModule implements NestModule {
           },
           // synchronize creates the tables at startup; use migrations in a real app.
           typeorm: { entities: [Product, User, Order], synchronize: true },
+          // Signs the read-your-writes tokens (cookie pindb, header x-pindb-token). A real app sets
+          // PINDB_SECRET, the same on every instance; this fallback is for the demo only.
+          cookie: { secret: process.env.PINDB_SECRET ?? 'sample shop secret, not for production' },
           // PINDB_MODE=strict npm start: GET /products/:id/view then fails with UnpinnedWriteError.
           mode: process.env.PINDB_MODE === 'strict' ? 'strict' : 'greedy',
         }),
