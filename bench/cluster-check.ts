@@ -1,7 +1,9 @@
 /** After a bench: proof that its cluster left no server process behind. */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { PgCluster } from '../lib/testing/index.js';
+import type { PgCluster, PgConnectionOptions } from '../lib/testing/index.js';
+import { seedBenchItems } from './bench-item.js';
+import type { BenchWorker } from './worker.js';
 
 /** The directory that holds every data directory of the cluster. */
 export async function clusterBaseDir(cluster: PgCluster): Promise<string> {
@@ -37,4 +39,33 @@ export async function stopAndCheck(cluster: PgCluster, baseDir: string | undefin
     left = processesUnder(baseDir);
   }
   console.log(left.length === 0 ? `cluster stopped: no process left under ${baseDir}` : `cluster stopped, but still running under ${baseDir}: ${left.join('; ')}`);
+}
+
+export interface ClusterInfo {
+  primary: PgConnectionOptions;
+  replicas: PgConnectionOptions[];
+}
+
+/**
+ * A seeded 1 + 2 cluster for a bench: `env` hands it to the bench's worker processes, `workers`
+ * collects them, and `stop()` ends them all and the cluster, and proves nothing is left (also on Ctrl-C).
+ */
+export async function startBenchCluster(): Promise<{ cluster: PgCluster; workers: BenchWorker[]; env: Record<string, string>; stop: () => Promise<void> }> {
+  const { startPgCluster } = await import('../lib/testing/index.js');
+  const cluster = await startPgCluster({ replicas: 2 });
+  const baseDir = await clusterBaseDir(cluster).catch(() => undefined);
+  const workers: BenchWorker[] = [];
+  const stop = async () => {
+    for (const worker of workers) await worker.stop().catch((error) => console.error(error));
+    await stopAndCheck(cluster, baseDir);
+  };
+  process.once('SIGINT', () => void stop().finally(() => process.exit(130)));
+  try {
+    await seedBenchItems(cluster);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const info: ClusterInfo = { primary: cluster.primary, replicas: cluster.replicas };
+  return { cluster, workers, stop, env: { BENCH_CLUSTER: JSON.stringify(info) } };
 }

@@ -38,10 +38,9 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { fileURLToPath } from 'node:url';
 import { Observable } from 'rxjs';
 import { DataSource, Repository } from 'typeorm';
-import type { PgConnectionOptions } from '../lib/testing/index.js';
-import { BenchItem, nthId, seedBenchItems } from './bench-item.js';
-import { clusterBaseDir, stopAndCheck } from './cluster-check.js';
-import { median, roundOrder } from './stats.js';
+import { BenchItem, nthId } from './bench-item.js';
+import { ClusterInfo, startBenchCluster } from './cluster-check.js';
+import { median, pad, roundOrder } from './stats.js';
 import { BenchWorker, serveBenchWorker } from './worker.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 6);
@@ -51,10 +50,6 @@ const WARMUP_SECONDS = 3;
 const SELF = fileURLToPath(import.meta.url);
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
-interface ClusterInfo {
-  primary: PgConnectionOptions;
-  replicas: PgConnectionOptions[];
-}
 
 type Variant = 'pindb' | 'pindb-disabled' | 'plain' | 'plain-primary' | 'plain-als' | 'plain-enhancers' | 'request-scoped' | 'singleton-chain';
 
@@ -355,23 +350,9 @@ async function measure(worker: BenchWorker, url: string, seconds: number): Promi
   return { rps: requests / elapsed, cpuUs: (cpu1.user - cpu0.user + cpu1.system - cpu0.system) / requests, latencyP50: result.latency.p50 };
 }
 
-function pad(text: string, width: number): string {
-  return text.length >= width ? text : text + ' '.repeat(width - text.length);
-}
-
 async function main(): Promise<void> {
-  const { startPgCluster } = await import('../lib/testing/index.js');
-  const cluster = await startPgCluster({ replicas: 2 });
-  const baseDir = await clusterBaseDir(cluster).catch(() => undefined);
-  const workers: BenchWorker[] = [];
-  const stop = async () => {
-    for (const worker of workers) await worker.stop().catch((error) => console.error(error));
-    await stopAndCheck(cluster, baseDir);
-  };
-  process.once('SIGINT', () => void stop().finally(() => process.exit(130)));
+  const { cluster, workers, env, stop } = await startBenchCluster();
   try {
-    await seedBenchItems(cluster);
-    const env = { BENCH_CLUSTER: JSON.stringify({ primary: cluster.primary, replicas: cluster.replicas } satisfies ClusterInfo) };
     const replicaPorts = cluster.replicas.map((r) => r.port);
     console.log(`cluster: primary :${cluster.primary.port}, replicas ${replicaPorts.map((p) => ':' + p).join(', ')}`);
 

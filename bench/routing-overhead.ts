@@ -33,10 +33,9 @@ import { getDataSourceToken, getRepositoryToken, TypeOrmModule } from '@nestjs/t
 import { AsyncLocalStorage, createHook } from 'node:async_hooks';
 import { fileURLToPath } from 'node:url';
 import { DataSource, Repository } from 'typeorm';
-import type { PgConnectionOptions } from '../lib/testing/index.js';
-import { BenchItem, nthId, seedBenchItems } from './bench-item.js';
-import { clusterBaseDir, stopAndCheck } from './cluster-check.js';
-import { median, roundOrder } from './stats.js';
+import { BenchItem, nthId } from './bench-item.js';
+import { ClusterInfo, startBenchCluster } from './cluster-check.js';
+import { median, pad, roundOrder } from './stats.js';
 import { BenchWorker, serveBenchWorker } from './worker.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 60);
@@ -45,10 +44,6 @@ const WARMUP = Number(process.env.WARMUP ?? 5);
 const INTERLEAVED_READS = Number(process.env.INTERLEAVED_READS ?? 5000);
 const SELF = fileURLToPath(import.meta.url);
 
-interface ClusterInfo {
-  primary: PgConnectionOptions;
-  replicas: PgConnectionOptions[];
-}
 
 interface RoundResult {
   /** Wall time of the round / reads, µs. */
@@ -320,24 +315,9 @@ function pct(ratio: number): string {
   return `${value >= 0 ? '+' : ''}${value.toFixed(1)} %`;
 }
 
-function pad(text: string, width: number): string {
-  return text.length >= width ? text : text + ' '.repeat(width - text.length);
-}
-
 async function main(): Promise<void> {
-  const { startPgCluster } = await import('../lib/testing/index.js');
-  const cluster = await startPgCluster({ replicas: 2 });
-  const baseDir = await clusterBaseDir(cluster).catch(() => undefined);
-  const workers: BenchWorker[] = [];
-  const stop = async () => {
-    for (const worker of workers) await worker.stop().catch((error) => console.error(error));
-    await stopAndCheck(cluster, baseDir);
-  };
-  process.once('SIGINT', () => void stop().finally(() => process.exit(130)));
+  const { cluster, workers, env, stop } = await startBenchCluster();
   try {
-    await seedBenchItems(cluster);
-    const info: ClusterInfo = { primary: cluster.primary, replicas: cluster.replicas };
-    const env = { BENCH_CLUSTER: JSON.stringify(info) };
     console.log(`cluster: primary :${cluster.primary.port}, replicas ${cluster.replicas.map((r) => ':' + r.port).join(', ')}`);
 
     const [plain, plainCheck] = await BenchWorker.start<Verification>('plain', SELF, ['plain'], env);

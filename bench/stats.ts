@@ -29,3 +29,7 @@ export function roundOrder<T>(items: readonly T[], round: number): T[] {
   }
   return order;
 }
+
+export function pad(text: string, width: number): string {
+  return text.length >= width ? text : text + ' '.repeat(width - text.length);
+}
