@@ -2,6 +2,5 @@ export * from './decorators/index.js';
 export * from './errors/index.js';
 export * from './options/index.js';
 export { PinDbModule } from './pin-db.module.js';
-export { PinDbCoreModule } from './pin-db-core.module.js';
 export * from './routing/index.js';
 export * from './stores/index.js';

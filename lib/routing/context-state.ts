@@ -28,7 +28,6 @@ export class ContextState {
   private readonly pinned = new SetSelection();
   /** @UseReplica: reads stay on replicas even when pinned. */
   private readonly forcedReplica = new SetSelection();
-  private readonly written = new Set<string>();
   /** Tokens the client sent (cookie, header, store, a job's), not yet verified: that happens at the first routing decision. */
   readonly pendingTokens: string[] = [];
   /** The verified token the client sent: what its reads must see. */
@@ -52,15 +51,6 @@ export class ContextState {
 
   readsForcedToReplica(set: string): boolean {
     return this.forcedReplica.has(set);
-  }
-
-  /** A write reached the set's primary in this context (what a read-your-writes token is made from). */
-  wrote(set: string): void {
-    this.written.add(set);
-  }
-
-  wroteTo(): ReadonlySet<string> {
-    return this.written;
   }
 }
 

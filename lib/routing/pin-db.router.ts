@@ -22,8 +22,4 @@ export class PinDbRouter {
     }
     return router;
   }
-
-  setNames(): string[] {
-    return [...this.routers.keys()];
-  }
 }

@@ -83,8 +83,8 @@ export class SetRouter implements TokenSetSource {
 
   /**
    * Called before a write is sent to the primary. strict: throws unless the set is pinned or the
-   * write is inside usePrimary. Both modes: the set is pinned for the rest of the context, which
-   * also marks that the context wrote to it. Outside any context nothing is recorded.
+   * write is inside usePrimary. Both modes: the set is pinned for the rest of the context (and so
+   * gets a read-your-writes token when it ends). Outside any context nothing is recorded.
    */
   beforeWrite(frame: RoutingFrame | undefined): void {
     if (!frame || !this.options.enabled) return;
@@ -93,7 +93,6 @@ export class SetRouter implements TokenSetSource {
       throw new UnpinnedWriteError(this.name);
     }
     context.pin([this.name]);
-    context.wrote(this.name);
   }
 
   recordQuery(frame: RoutingFrame | undefined, role: ServerRole, server: string): void {
