@@ -1,5 +1,7 @@
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import type { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner.js';
+import type { ReplicaHost } from '../health/replica-host.js';
+import type { RoutingFrame } from '../routing/context-state.js';
 import { PinDbContext } from '../routing/pin-db.context.js';
 import type { SetRouter } from '../routing/set-router.js';
 import { statementKind } from '../routing/statement-kind.js';
@@ -49,19 +51,13 @@ export function routeQueryRunner(runner: PostgresQueryRunner, driver: PostgresDr
       }
       moveToPrimary(internals, driver);
     }
-    // Counted once sent, from the connection TypeORM took for it.
-    const count = () => {
-      const replica = replicaOfConnection(internals.databaseConnection);
-      router.recordQuery(frame, replica ? 'replica' : 'primary', replica ? replica.label : router.set.primary.label);
-      return replica;
-    };
     return send(sql, parameters, useStructuredResult).then(
       (result) => {
-        count();
+        countSent(router, frame, internals);
         return result;
       },
       (error) => {
-        const replica = internals.databaseConnection ? count() : undefined;
+        const replica = internals.databaseConnection ? countSent(router, frame, internals) : undefined;
         if (!replica || sqlState(error) !== READ_ONLY_TRANSACTION || runner.isTransactionActive) throw error;
         router.retriedOnPrimary(frame, sql);
         moveToPrimary(internals, driver);
@@ -72,6 +68,13 @@ export function routeQueryRunner(runner: PostgresQueryRunner, driver: PostgresDr
 
   runner.query = query as Query;
   return runner;
+}
+
+/** Counts a statement once sent, on the server of the connection TypeORM took for it; returns its replica, if it was one. */
+function countSent(router: SetRouter, frame: RoutingFrame | undefined, runner: RunnerInternals): ReplicaHost | undefined {
+  const replica = replicaOfConnection(runner.databaseConnection);
+  router.recordQuery(frame, replica ? 'replica' : 'primary', replica ? replica.label : router.set.primary.label);
+  return replica;
 }
 
 /**
