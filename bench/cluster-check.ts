@@ -69,3 +69,16 @@ export async function startBenchCluster(): Promise<{ cluster: PgCluster; workers
   const info: ClusterInfo = { primary: cluster.primary, replicas: cluster.replicas };
   return { cluster, workers, stop, env: { BENCH_CLUSTER: JSON.stringify(info) } };
 }
+
+/**
+ * A bench script's entry: run as a worker (`worker` given the cluster its parent started) when the
+ * parent spawned it so, else as the parent (`main`). Exits 1 on any error.
+ */
+export function runBench(asWorker: boolean, worker: (cluster: ClusterInfo) => Promise<void>, main: () => Promise<void>): void {
+  const fail = (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  };
+  if (asWorker) worker(JSON.parse(process.env.BENCH_CLUSTER!) as ClusterInfo).catch(fail);
+  else main().then(() => process.exit(0), fail);
+}

@@ -39,7 +39,7 @@ import { fileURLToPath } from 'node:url';
 import { Observable } from 'rxjs';
 import { DataSource, Repository } from 'typeorm';
 import { BenchItem, nthId } from './bench-item.js';
-import { ClusterInfo, startBenchCluster } from './cluster-check.js';
+import { ClusterInfo, runBench, startBenchCluster } from './cluster-check.js';
 import { median, pad, roundOrder } from './stats.js';
 import { BenchWorker, serveBenchWorker } from './worker.js';
 
@@ -430,17 +430,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[2] === 'app') {
-  appWorker(process.argv[3] as Variant, JSON.parse(process.env.BENCH_CLUSTER!) as ClusterInfo).catch((error) => {
-    console.error(error);
-    process.exit(1);
-  });
-} else {
-  main().then(
-    () => process.exit(0),
-    (error) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+runBench(process.argv[2] === 'app', (cluster) => appWorker(process.argv[3] as Variant, cluster), main);

@@ -34,7 +34,7 @@ import { AsyncLocalStorage, createHook } from 'node:async_hooks';
 import { fileURLToPath } from 'node:url';
 import { DataSource, Repository } from 'typeorm';
 import { BenchItem, nthId } from './bench-item.js';
-import { ClusterInfo, startBenchCluster } from './cluster-check.js';
+import { ClusterInfo, runBench, startBenchCluster } from './cluster-check.js';
 import { median, pad, roundOrder } from './stats.js';
 import { BenchWorker, serveBenchWorker } from './worker.js';
 
@@ -394,18 +394,4 @@ async function main(): Promise<void> {
 }
 
 const role = process.argv[2];
-if (role === 'plain' || role === 'pindb') {
-  const cluster = JSON.parse(process.env.BENCH_CLUSTER!) as ClusterInfo;
-  (role === 'plain' ? plainWorker : pindbWorker)(cluster).catch((error) => {
-    console.error(error);
-    process.exit(1);
-  });
-} else {
-  main().then(
-    () => process.exit(0),
-    (error) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+runBench(role === 'plain' || role === 'pindb', (cluster) => (role === 'plain' ? plainWorker : pindbWorker)(cluster), main);
