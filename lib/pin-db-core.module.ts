@@ -6,6 +6,7 @@ import type { PinDbModuleOptions } from './options/pin-db-module-options.js';
 import { assertKnownSets, PINDB_SECRET_ENV, resolvePinDbOptions, ResolvedPinDbOptions } from './options/resolve-options.js';
 import { PinDbConfigError } from './errors/pin-db-config.error.js';
 import { PIN_DB_MODULE_OPTIONS, PIN_DB_OPTIONS } from './pin-db.constants.js';
+import { PinDbHealthMonitor } from './health/pin-db-health.monitor.js';
 import { PinDbGuard } from './routing/pin-db.guard.js';
 import { PinDbInterceptor } from './routing/pin-db.interceptor.js';
 import { PinDbMiddleware } from './routing/pin-db.middleware.js';
@@ -47,11 +48,12 @@ export class PinDbCoreModule implements NestModule {
         },
         { provide: PinDbRouter, inject: [PIN_DB_OPTIONS], useFactory: (options: ResolvedPinDbOptions) => new PinDbRouter(options) },
         RoutingService,
+        PinDbHealthMonitor,
         PinDbMiddleware,
         { provide: APP_GUARD, useClass: PinDbGuard },
         { provide: APP_INTERCEPTOR, useClass: PinDbInterceptor },
       ],
-      exports: [PIN_DB_OPTIONS, PinDbRouter, RoutingService],
+      exports: [PIN_DB_OPTIONS, PinDbRouter, RoutingService, PinDbHealthMonitor],
     };
   }
 

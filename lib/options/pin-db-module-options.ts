@@ -50,6 +50,30 @@ export interface PinCookieOptions {
 /** A request as the app's framework gives it (Express or Fastify). */
 export type PinRequest = { headers: Record<string, string | string[] | undefined>; [key: string]: any };
 
+/** How replicas are watched, and when one is taken out of the rotation. */
+export class HealthOptions {
+  /** How often each server is checked; each wait is jittered ±20 % so processes do not check in step. Default: 1000 */
+  intervalMs?: number = 1000;
+  /** A replica further behind its primary than this many bytes of WAL serves no reads. Default: 16777216 (16 MiB) */
+  maxLagBytes?: number = 16 * 1024 * 1024;
+  /** A replica whose last replayed transaction is older than this, while it is behind, serves no reads. Default: 30 */
+  maxLagSeconds?: number = 30;
+  /** How long a failed replica is skipped before a health check may re-admit it; doubles while it keeps failing. Default: 5000 */
+  cooldownMs?: number = 5000;
+  /** The longest cooldown. Default: 60000 */
+  maxCooldownMs?: number = 60_000;
+  /** Connect timeout of replica connections (and of the primary's, unless typeorm.connectTimeoutMS is set), and the most a health check may take. Default: 2000 */
+  connectTimeoutMs?: number = 2000;
+}
+
+/** PostgreSQL's statement_timeout on the connections of each role, in ms; undefined: the server's setting. */
+export interface StatementTimeoutOptions {
+  /** Default: undefined */
+  replica?: number;
+  /** Default: undefined */
+  primary?: number;
+}
+
 export type RoutingMode = 'greedy' | 'strict';
 export type Consistency = 'lsn' | 'time';
 export type ReplicaSelection = 'round-robin' | 'random' | 'least-busy';
@@ -81,6 +105,12 @@ export class PinDbModuleOptions {
   store?: PinStore;
   /** The key of a client in `store`, e.g. (req) => req.user?.id; undefined: this request has none. Default: none */
   clientKey?: (request: PinRequest) => string | undefined;
+  /** Replica health checks, lag limits and failover cooldowns; fields left out keep their defaults. Default: new HealthOptions() */
+  health?: HealthOptions = {};
+  /** statement_timeout per role, so a runaway query cannot pile up on a replica or hold the primary. Default: {} */
+  statementTimeoutMs?: StatementTimeoutOptions = {};
+  /** Adds a Server-Timing header with the request's query counts (primary, replica, retries, fallbacks) for browser devtools. Default: false */
+  serverTiming?: boolean = false;
   /** false: every query on the primary, nothing pinned, no tokens (for your own tests). Default: true */
   enabled?: boolean = true;
 }

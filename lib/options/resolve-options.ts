@@ -4,6 +4,7 @@ import { MemoryPinStore } from '../stores/memory-pin.store.js';
 import type { PinStore } from '../stores/pin-store.js';
 import {
   DatabaseSetOptions,
+  HealthOptions,
   PinCookieOptions,
   PinDbModuleOptions,
   PinRequest,
@@ -12,6 +13,7 @@ import {
   Consistency,
   ServerOptions,
   SharedTypeOrmOptions,
+  StatementTimeoutOptions,
 } from './pin-db-module-options.js';
 import { mergeServerOptions, serverLabel } from './server-options.js';
 
@@ -38,6 +40,9 @@ export interface ResolvedPinDbOptions {
   pinUnsafeMethods: string[];
   enabled: boolean;
   tokens: ResolvedTokenOptions;
+  health: Required<HealthOptions>;
+  statementTimeoutMs: StatementTimeoutOptions;
+  serverTiming: boolean;
 }
 
 export interface ResolvedTokenOptions {
@@ -79,6 +84,9 @@ export function resolvePinDbOptions(input: PinDbModuleOptions): ResolvedPinDbOpt
   if (typeof options.pinSeconds !== 'number' || !(options.pinSeconds > 0) || !Number.isFinite(options.pinSeconds)) {
     throw new PinDbConfigError(`PinDbModule option pinSeconds must be a number of seconds > 0 (got ${String(options.pinSeconds)}), e.g. pinSeconds: 15.`);
   }
+  if (typeof options.serverTiming !== 'boolean') {
+    throw new PinDbConfigError(`PinDbModule option serverTiming must be true or false (got ${String(options.serverTiming)}).`);
+  }
   if (typeof options.enabled !== 'boolean') {
     throw new PinDbConfigError(`PinDbModule option enabled must be true or false (got ${String(options.enabled)}).`);
   }
@@ -93,7 +101,46 @@ export function resolvePinDbOptions(input: PinDbModuleOptions): ResolvedPinDbOpt
     pinUnsafeMethods: resolvePinUnsafeMethods(options.pinUnsafeMethods, sets),
     enabled: options.enabled,
     tokens: resolveTokenOptions(options),
+    health: resolveHealthOptions(options.health),
+    statementTimeoutMs: resolveStatementTimeouts(options.statementTimeoutMs),
+    serverTiming: options.serverTiming!,
   };
+}
+
+function resolveHealthOptions(input: unknown): Required<HealthOptions> {
+  const defaults = new HealthOptions() as Required<HealthOptions>;
+  if (!isObject(input)) {
+    throw new PinDbConfigError(`PinDbModule option health must be an object such as { intervalMs: 1000, maxLagBytes: 16777216 } (got ${JSON.stringify(input)}).`);
+  }
+  const keys = Object.keys(defaults);
+  for (const key of Object.keys(input)) {
+    if (!keys.includes(key)) throw new PinDbConfigError(`Unknown option health.${key}: health has ${keys.join(', ')}.`);
+  }
+  const health = { ...defaults, ...withoutUndefined(input as HealthOptions) } as Required<HealthOptions>;
+  for (const key of keys as (keyof HealthOptions)[]) {
+    const value = health[key];
+    const allowsZero = key === 'maxLagBytes' || key === 'maxLagSeconds';
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (value === 0 && !allowsZero)) {
+      throw new PinDbConfigError(`PinDbModule option health.${key} must be a number ${allowsZero ? '≥ 0' : '> 0'} (got ${String(value)}); the default is ${defaults[key]}.`);
+    }
+  }
+  if (health.maxCooldownMs < health.cooldownMs) {
+    throw new PinDbConfigError(`PinDbModule option health.maxCooldownMs (${health.maxCooldownMs}) must be at least health.cooldownMs (${health.cooldownMs}).`);
+  }
+  return health;
+}
+
+function resolveStatementTimeouts(input: unknown): StatementTimeoutOptions {
+  if (!isObject(input)) {
+    throw new PinDbConfigError(`PinDbModule option statementTimeoutMs must be an object such as { replica: 30000, primary: 10000 } (got ${JSON.stringify(input)}).`);
+  }
+  for (const [key, value] of Object.entries(input)) {
+    if (key !== 'replica' && key !== 'primary') throw new PinDbConfigError(`Unknown option statementTimeoutMs.${key}: give replica and/or primary.`);
+    if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value <= 0)) {
+      throw new PinDbConfigError(`PinDbModule option statementTimeoutMs.${key} must be a whole number of milliseconds > 0 (got ${String(value)}).`);
+    }
+  }
+  return input as StatementTimeoutOptions;
 }
 
 const COOKIE_KEYS = ['name', 'secret', 'secure', 'sameSite', 'path', 'domain'];

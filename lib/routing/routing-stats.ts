@@ -8,8 +8,10 @@ export interface SetStats {
   replica: number;
   /** Statements by server, keyed `host:port`. */
   servers: Record<string, number>;
-  /** Statements sent again on another server after a replica refused them. */
+  /** Statements sent again on another server: a replica was unreachable, cancelled them in a recovery conflict, or refused them as read-only. */
   retries: number;
+  /** Reads meant for a replica that went to the primary because no replica could serve them (down, lagging or promoted). */
+  fallbacks: number;
 }
 
 /** A context's queries, by set and by server: "if you track one metric, track query count". */
@@ -40,6 +42,10 @@ export class RoutingStatsCollector {
     this.forSet(set).retries++;
   }
 
+  fallback(set: string): void {
+    this.forSet(set).fallbacks++;
+  }
+
   snapshot(): RoutingStats {
     const sets: Record<string, SetStats> = {};
     for (const [name, stats] of Object.entries(this.sets)) sets[name] = { ...stats, servers: { ...stats.servers } };
@@ -47,6 +53,6 @@ export class RoutingStatsCollector {
   }
 
   private forSet(set: string): SetStats {
-    return (this.sets[set] ??= { primary: 0, replica: 0, servers: {}, retries: 0 });
+    return (this.sets[set] ??= { primary: 0, replica: 0, servers: {}, retries: 0, fallbacks: 0 });
   }
 }

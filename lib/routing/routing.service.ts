@@ -56,9 +56,11 @@ export class RoutingService {
     return token.size > 0 ? this.router.tokens.sign(token) : undefined;
   }
 
-  /** Where the next read of `set` goes in this context. */
+  /** Where the next read of `set` goes in this context ('primary' also when no replica can serve now: down or lagging). */
   target(set = DEFAULT_SET): Target {
-    return this.router.forSet(set).target(PinDbContext.current());
+    const router = this.router.forSet(set);
+    const target = router.target(PinDbContext.current());
+    return target === 'replica' && !router.hasReadableReplica() ? 'primary' : target;
   }
 
   /** This context's queries by set and by server. */

@@ -9,6 +9,7 @@ import { parseLsn } from '../tokens/lsn.js';
 import type { PinToken, SetToken } from '../tokens/pin-token.js';
 import type { TokenSetSource } from '../tokens/pin-tokens.js';
 import { ContextState, RoutingFrame, scopedTarget, Target } from './context-state.js';
+import type { RoutingEvents } from './routing-events.js';
 import type { ServerRole } from './routing-stats.js';
 
 /** Key under which a set's TypeORM options carry its router to the DataSource factory. */
@@ -27,13 +28,14 @@ export class SetRouter implements TokenSetSource {
 
   constructor(
     readonly set: ResolvedSet,
-    private readonly options: ResolvedPinDbOptions,
+    readonly options: ResolvedPinDbOptions,
     /** The context's verified token (verifying what the client sent on first use). */
     private readonly tokenOf: (context: ContextState) => PinToken,
+    private readonly events?: RoutingEvents,
   ) {
     const replicas = options.enabled ? set.replicas : [];
     this.hosts = new HostList(
-      replicas.map((replica, i) => new ReplicaHost(i, replica.label)),
+      replicas.map((replica, i) => new ReplicaHost(i, replica.label, options.health)),
       options.replicaSelection,
     );
   }
@@ -45,6 +47,16 @@ export class SetRouter implements TokenSetSource {
   /** The driver of the set's DataSource, once created: its pools read WAL positions. */
   attach(driver: PostgresDriver): void {
     this.driver = driver;
+  }
+
+  /** The set's DataSource driver, once TypeORM has created it (the health monitor's way in). */
+  get attachedDriver(): PostgresDriver | undefined {
+    return this.driver;
+  }
+
+  /** Some replica may serve a read now (up, in recovery, not lagging). */
+  hasReadableReplica(): boolean {
+    return this.hosts.hosts.some(readable);
   }
 
   /** Where the next read of this set goes in `frame`. */
@@ -66,10 +78,10 @@ export class SetRouter implements TokenSetSource {
    * The replica for the next read: any, by replicaSelection; or, when the client's token asks for a
    * WAL position, one that has replayed it (undefined: none has, read from the primary).
    */
-  chooseReplica(frame: RoutingFrame | undefined): ReplicaHost | undefined | Promise<ReplicaHost | undefined> {
+  chooseReplica(frame: RoutingFrame | undefined, avoid?: ReplicaHost): ReplicaHost | undefined | Promise<ReplicaHost | undefined> {
     const lsn = frame && this.awaitedLsn(frame);
-    if (lsn === undefined) return this.hosts.next(connected);
-    return this.caughtUpReplica(frame!.context, lsn);
+    if (lsn === undefined) return this.hosts.next(avoid ? (host) => host !== avoid && readable(host) : readable);
+    return this.caughtUpReplica(frame!.context, lsn, avoid);
   }
 
   async primaryLsn(): Promise<bigint> {
@@ -97,6 +109,31 @@ export class SetRouter implements TokenSetSource {
 
   recordQuery(frame: RoutingFrame | undefined, role: ServerRole, server: string): void {
     frame?.context.stats.query(this.name, role, server);
+    this.events?.query(this.name, role, server);
+  }
+
+  /**
+   * A replica could not be reached (connect refused or timed out, connection lost): it is marked
+   * down for its cooldown, and the read is retried elsewhere.
+   */
+  replicaFailed(host: ReplicaHost, error: unknown, frame: RoutingFrame | undefined): void {
+    if (host.markDown(error)) {
+      this.logger.warn(`${this.name}: replica ${host.label} is down (${host.lastError}); its reads go to the other servers until a health check passes, in ${this.options.health.cooldownMs} ms at the earliest.`);
+    }
+    this.retried(frame);
+  }
+
+  /** A replica cancelled a read to replay WAL (a recovery conflict): the read runs again on another server. */
+  recoveryConflict(host: ReplicaHost, frame: RoutingFrame | undefined, sql: string): void {
+    this.logger.debug(`${this.name}: replica ${host.label} cancelled a read in a recovery conflict; retrying it elsewhere: ${sql.slice(0, 200)}`);
+    this.retried(frame);
+  }
+
+  /** A read meant for a replica goes to the primary: no replica could serve it. Behind the client's token is read-your-writes, not a fallback. */
+  fellBackToPrimary(frame: RoutingFrame | undefined): void {
+    if (frame?.context.behind.has(this.name)) return;
+    frame?.context.stats.fallback(this.name);
+    this.events?.fallback(this.name);
   }
 
   /** A replica refused a statement as read-only (SQLSTATE 25006): it runs again on the primary, and the set is pinned. */
@@ -104,8 +141,13 @@ export class SetRouter implements TokenSetSource {
     this.logger.warn(
       `${this.name}: a replica refused this statement as read-only, so it ran on the primary and the set is pinned: ${sql.slice(0, 300)}`,
     );
-    frame?.context.stats.retry(this.name);
+    this.retried(frame);
     if (frame && this.options.enabled) frame.context.pin([this.name]);
+  }
+
+  private retried(frame: RoutingFrame | undefined): void {
+    frame?.context.stats.retry(this.name);
+    this.events?.retry(this.name);
   }
 
   private tokenEntry(context: ContextState): SetToken | undefined {
@@ -119,26 +161,35 @@ export class SetRouter implements TokenSetSource {
     return this.tokenEntry(frame.context)?.lsn;
   }
 
-  private async caughtUpReplica(context: ContextState, lsn: bigint): Promise<ReplicaHost | undefined> {
-    await this.readReplayPositions(context);
-    const host = this.hosts.next((candidate) => connected(candidate) && (context.replayed.get(candidate.label) ?? -1n) >= lsn);
+  private async caughtUpReplica(context: ContextState, lsn: bigint, avoid: ReplicaHost | undefined): Promise<ReplicaHost | undefined> {
+    await this.readReplayPositions(context, lsn);
+    const host = this.hosts.next((candidate) => candidate !== avoid && readable(candidate) && (context.replayed.get(candidate.label) ?? -1n) >= lsn);
     if (!host) context.behind.add(this.name);
     return host;
   }
 
-  /** Asks each replica not yet asked in this context how far it has replayed, all at once. */
-  private async readReplayPositions(context: ContextState): Promise<void> {
-    const unknown = this.hosts.hosts.filter((host) => connected(host) && !context.replayed.has(host.label));
+  /**
+   * Learns how far each readable replica has replayed, once per context: from the health
+   * monitor's last reading when that is already past `lsn`, else by asking the replica (all at once).
+   */
+  private async readReplayPositions(context: ContextState, lsn: bigint): Promise<void> {
+    const unknown = this.hosts.hosts.filter((host) => readable(host) && !context.replayed.has(host.label));
+    for (const host of unknown) {
+      const replayed = host.reading?.replayLsn;
+      if (replayed !== undefined && replayed >= lsn) context.replayed.set(host.label, replayed);
+    }
     await Promise.all(
-      unknown.map(async (host) => {
-        try {
-          const { rows } = await host.connectionPool!.query('SELECT pg_last_wal_replay_lsn()::text AS lsn');
-          const lsn = parseLsn(rows[0]?.lsn);
-          if (lsn !== undefined) context.replayed.set(host.label, lsn);
-        } catch {
-          // A replica that cannot answer has not caught up, as far as this context knows.
-        }
-      }),
+      unknown
+        .filter((host) => !context.replayed.has(host.label))
+        .map(async (host) => {
+          try {
+            const [row] = await host.query<{ lsn: string | null }>('SELECT pg_last_wal_replay_lsn()::text AS lsn');
+            const replayed = parseLsn(row?.lsn);
+            if (replayed !== undefined) context.replayed.set(host.label, replayed);
+          } catch {
+            // A replica that cannot answer has not caught up, as far as this context knows.
+          }
+        }),
     );
   }
 
@@ -156,6 +207,6 @@ export class SetRouter implements TokenSetSource {
   }
 }
 
-function connected(host: ReplicaHost): boolean {
-  return host.connectionPool !== undefined;
+function readable(host: ReplicaHost): boolean {
+  return host.readable;
 }

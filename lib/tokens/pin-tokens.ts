@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { ResolvedPinDbOptions } from '../options/resolve-options.js';
 import type { ContextState } from '../routing/context-state.js';
+import type { RoutingObserver } from '../routing/routing-events.js';
 import { deserializeToken, mergeTokens, PinToken, serializeToken, SetToken } from './pin-token.js';
 import { TokenSigner } from './token-signer.js';
 
@@ -25,6 +26,7 @@ export class PinTokens {
   constructor(
     private readonly options: ResolvedPinDbOptions,
     private readonly sets: readonly TokenSetSource[],
+    private readonly events?: Pick<RoutingObserver, 'tokenIssued' | 'tokenIgnored'>,
   ) {
     this.signer = new TokenSigner(options.tokens.secrets);
     this.knownSets = new Set(sets.map((set) => set.name));
@@ -37,6 +39,7 @@ export class PinTokens {
       const payload = this.signer.verify(text);
       if (payload === undefined) {
         context.stats.ignoredToken();
+        this.events?.tokenIgnored();
         if (Logger.isLevelEnabled('debug')) this.logger.debug(`ignored a token that does not verify (${String(text).length} chars)`);
         continue;
       }
@@ -70,6 +73,7 @@ export class PinTokens {
   }
 
   sign(token: PinToken): string {
+    this.events?.tokenIssued();
     return this.signer.sign(serializeToken(token));
   }
 

@@ -1,11 +1,13 @@
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import type { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner.js';
+import { NoDatabaseAvailableError } from '../errors/no-database-available.error.js';
 import type { ReplicaHost } from '../health/replica-host.js';
+import { serverFailure } from '../health/server-failure.js';
 import type { RoutingFrame } from '../routing/context-state.js';
 import { PinDbContext } from '../routing/pin-db.context.js';
 import type { SetRouter } from '../routing/set-router.js';
 import { statementKind } from '../routing/statement-kind.js';
-import { replicaOfConnection } from './replica-connection.js';
+import { avoidingReplica, replicaOfConnection } from './replica-connection.js';
 
 type Query = PostgresQueryRunner['query'];
 
@@ -15,6 +17,7 @@ interface RunnerInternals {
   databaseConnection?: object;
   databaseConnectionPromise?: Promise<object>;
   releaseCallback?: (error?: unknown) => void;
+  isReleased: boolean;
 }
 
 const READ_ONLY_TRANSACTION = '25006';
@@ -25,7 +28,11 @@ const ROLLBACK = /^\s*ROLLBACK\s*$/i;
  * Wraps a query runner's `query` so that every statement is checked and counted:
  * - a write (strict mode) is refused before any SQL is sent, or (greedy) pins its set;
  * - a write or a transaction on a replica-mode runner moves the runner to the primary first;
- * - a statement a replica refuses as read-only (25006) runs once more, on the primary.
+ * - a statement a replica refuses as read-only (25006) runs once more, on the primary;
+ * - a read that loses its replica (unreachable) runs again on the next readable replica, then the
+ *   primary; one cancelled in a recovery conflict, on another replica, then the primary;
+ * - a statement that loses the primary is a NoDatabaseAvailableError. It is never sent again:
+ *   a write may have been committed before the connection broke.
  */
 export function routeQueryRunner(runner: PostgresQueryRunner, driver: PostgresDriver, router: SetRouter): PostgresQueryRunner {
   const send: Query = runner.query.bind(runner);
@@ -36,7 +43,7 @@ export function routeQueryRunner(runner: PostgresQueryRunner, driver: PostgresDr
 
   // Not async, and one `.then` per statement: this runs for every query, and on Node 20 each
   // promise costs more once AsyncLocalStorage is in use.
-  const query = (sql: string, parameters?: any[], useStructuredResult = false): Promise<any> => {
+  const query = (sql: string, parameters?: any[], useStructuredResult = false, attempt = 0): Promise<any> => {
     const frame = PinDbContext.current();
     if (refusedTransaction && ROLLBACK.test(sql)) {
       refusedTransaction = false;
@@ -58,10 +65,34 @@ export function routeQueryRunner(runner: PostgresQueryRunner, driver: PostgresDr
       },
       (error) => {
         const replica = internals.databaseConnection ? countSent(router, frame, internals) : undefined;
-        if (!replica || sqlState(error) !== READ_ONLY_TRANSACTION || runner.isTransactionActive) throw error;
-        router.retriedOnPrimary(frame, sql);
-        moveToPrimary(internals, driver);
-        return query(sql, parameters, useStructuredResult);
+        const failure = serverFailure(error);
+        if (!replica) {
+          if (failure === 'unreachable' && internals.databaseConnection) throw new NoDatabaseAvailableError(router.name, router.set.primary.label, { cause: error });
+          throw error;
+        }
+        if (runner.isTransactionActive || attempt > router.hosts.size) throw error;
+        const again = () => query(sql, parameters, useStructuredResult, attempt + 1);
+        if (sqlState(error) === READ_ONLY_TRANSACTION) {
+          router.retriedOnPrimary(frame, sql);
+          moveToPrimary(internals, driver);
+          return again();
+        }
+        if (failure === 'unreachable') {
+          // Marked down: the next connection comes from another readable replica, or the primary.
+          router.replicaFailed(replica, error, frame);
+          dropConnection(internals, driver, error);
+          return again();
+        }
+        if (failure === 'recovery-conflict') {
+          router.recoveryConflict(replica, frame, sql);
+          if (attempt + 1 >= router.hosts.size) {
+            moveToPrimary(internals, driver);
+            return again();
+          }
+          dropConnection(internals, driver);
+          return avoidingReplica(replica, again);
+        }
+        throw error;
       },
     );
   };
@@ -84,11 +115,20 @@ function countSent(router: SetRouter, frame: RoutingFrame | undefined, runner: R
 function moveToPrimary(runner: RunnerInternals, driver: PostgresDriver): void {
   if (runner.mode === 'master') return;
   runner.mode = 'master';
-  if (!runner.databaseConnection) return;
-  runner.releaseCallback?.();
+  if (runner.databaseConnection) dropConnection(runner, driver);
+}
+
+/**
+ * The runner gives its connection back (destroyed, with `error`) and takes a new one for its next
+ * statement. A lost connection has already made TypeORM mark the runner released: it is not, it
+ * is still running the caller's statement.
+ */
+function dropConnection(runner: RunnerInternals, driver: PostgresDriver, error?: unknown): void {
+  runner.releaseCallback?.(error);
   runner.releaseCallback = undefined;
   runner.databaseConnection = undefined;
   runner.databaseConnectionPromise = undefined;
+  runner.isReleased = false;
   const index = driver.connectedQueryRunners.indexOf(runner as unknown as PostgresQueryRunner);
   if (index !== -1) driver.connectedQueryRunners.splice(index, 1);
 }

@@ -1,0 +1,66 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { PinDbRouter } from '../routing/pin-db.router.js';
+import { SetHealth, SetHealthReport } from './set-health.js';
+
+interface Watched {
+  health: SetHealth;
+  timer?: NodeJS.Timeout;
+  round?: Promise<void>;
+}
+
+/**
+ * The one health monitor of the app: checks every set with replicas every `health.intervalMs`
+ * (each wait jittered ±20 %, so the instances of an app do not check in step), from bootstrap
+ * until shutdown. Its timers are unref'd and cleared on shutdown: they keep neither the process
+ * nor a test runner alive.
+ */
+@Injectable()
+export class PinDbHealthMonitor implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('PinDb');
+  private readonly watched: Watched[] = [];
+  private stopped = false;
+
+  constructor(@Inject(PinDbRouter) private readonly router: PinDbRouter) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.router.options.enabled) return;
+    for (const setRouter of this.router.all()) {
+      // A set without replicas has nothing to fail over to; a DataSource not created has no pools.
+      if (setRouter.hosts.size === 0 || !setRouter.attachedDriver) continue;
+      const watched: Watched = { health: new SetHealth(setRouter) };
+      this.watched.push(watched);
+      this.runRound(watched);
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    for (const watched of this.watched) clearTimeout(watched.timer);
+    await Promise.all(this.watched.map((watched) => watched.round));
+    for (const watched of this.watched) watched.health.close();
+  }
+
+  /** What the last checks found, set by set. */
+  report(): SetHealthReport[] {
+    return this.watched.map((watched) => watched.health.report());
+  }
+
+  /** Runs a round of checks of every set now (tests, and a health endpoint that wants fresh news). */
+  async checkNow(): Promise<void> {
+    await Promise.all(this.watched.map((watched) => watched.round));
+    await Promise.all(this.watched.map((watched) => watched.health.check()));
+  }
+
+  private runRound(watched: Watched): void {
+    watched.round = watched.health
+      .check()
+      .catch((error) => this.logger.error(`Health check round failed: ${(error as Error).stack ?? error}`))
+      .finally(() => {
+        watched.round = undefined;
+        if (this.stopped) return;
+        const delay = this.router.options.health.intervalMs * (0.8 + Math.random() * 0.4);
+        watched.timer = setTimeout(() => this.runRound(watched), delay);
+        watched.timer.unref();
+      });
+  }
+}
