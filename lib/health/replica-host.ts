@@ -77,7 +77,9 @@ export class ReplicaHost {
     this.failures++;
     const { cooldownMs, maxCooldownMs } = this.cooldown;
     this.downUntil = now + Math.min(maxCooldownMs, cooldownMs * 2 ** Math.min(this.failures - 1, 30));
-    this.lastError = error instanceof Error ? error.message : String(error);
+    // Not `instanceof Error`: errors of Node's own modules may come from another realm (Jest's VM).
+    const { message, code } = (error ?? {}) as { message?: unknown; code?: unknown };
+    this.lastError = String(message || code || error);
     return wasUp;
   }
 

@@ -29,6 +29,8 @@ class ExternalPgCluster extends BasePgCluster implements PgCluster {
 
   stopReplica = this.unsupported('stopReplica');
   startReplica = this.unsupported('startReplica');
+  stopPrimary = this.unsupported('stopPrimary');
+  startPrimary = this.unsupported('startPrimary');
   killReplica = this.unsupported('killReplica');
   freezeReplica = this.unsupported('freezeReplica');
   thawReplica = this.unsupported('thawReplica');

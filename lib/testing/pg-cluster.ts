@@ -29,6 +29,10 @@ export interface PgCluster {
   /** SIGSTOP of every process of replica i: it accepts TCP connections and then answers nothing. */
   freezeReplica(i: number): Promise<void>;
   thawReplica(i: number): Promise<void>;
+  /** Shuts the primary down (`fast` or `immediate`); the replicas keep serving what they have. */
+  stopPrimary(mode?: Extract<StopMode, 'fast' | 'immediate'>): Promise<void>;
+  /** Starts the primary again and resolves when every running replica streams from it again. */
+  startPrimary(): Promise<void>;
   /** Replica i keeps receiving WAL but stops applying it. */
   pauseReplay(i: number): Promise<void>;
   resumeReplay(i: number): Promise<void>;

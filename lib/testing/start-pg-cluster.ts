@@ -112,6 +112,20 @@ class EmbeddedPgCluster extends BasePgCluster implements PgCluster {
     await this.replica(i).stop(mode);
   }
 
+  async stopPrimary(mode: Extract<StopMode, 'fast' | 'immediate'> = 'fast'): Promise<void> {
+    if (mode !== 'fast' && mode !== 'immediate') {
+      throw new PgClusterError(`stopPrimary("${String(mode)}"): mode is "fast" or "immediate".`);
+    }
+    if (this.stopping) throw new PgClusterError('This cluster has been stopped: start a new one with startPgCluster().');
+    await this.primaryServer.stop(mode);
+  }
+
+  async startPrimary(): Promise<void> {
+    if (this.stopping) throw new PgClusterError('This cluster has been stopped: start a new one with startPgCluster().');
+    await this.primaryServer.start();
+    await Promise.all(this.replicasToWaitFor().map((i) => this.waitForStreaming(i)));
+  }
+
   async startReplica(i: number): Promise<void> {
     await this.replica(i).start();
     await this.waitForStreaming(i);
