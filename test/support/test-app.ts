@@ -3,7 +3,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test, TestingModule } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { PinDbModule, PinDbModuleOptions } from '../../lib/index.js';
-import type { PgCluster } from '../../lib/testing/index.js';
+import type { PgCluster, PgClusterOptions } from '../../lib/testing/index.js';
 import { Note } from './entities.js';
 import { testCluster } from './test-cluster.js';
 
@@ -87,10 +87,14 @@ export interface ClusterApp {
  * A 1 + 2 cluster and an app on it, started before the spec's tests and stopped after them. Its
  * fields are set once beforeAll has run. `options` may prepare the cluster before the app starts.
  */
-export function clusterApp(platform: Platform, options: (cluster: PgCluster) => Omit<TestAppOptions, 'platform' | 'cluster'> | Promise<Omit<TestAppOptions, 'platform' | 'cluster'>>): ClusterApp {
+export function clusterApp(
+  platform: Platform,
+  options: (cluster: PgCluster) => Omit<TestAppOptions, 'platform' | 'cluster'> | Promise<Omit<TestAppOptions, 'platform' | 'cluster'>>,
+  clusterOptions: PgClusterOptions = {},
+): ClusterApp {
   const env = {} as ClusterApp;
   beforeAll(async () => {
-    env.cluster = await testCluster({ replicas: 2 });
+    env.cluster = await testCluster({ replicas: 2, ...clusterOptions });
     env.replicaPorts = env.cluster.replicas.map((replica) => replica.port);
     env.app = await createTestApp({ platform, cluster: env.cluster, ...(await options(env.cluster)) });
   });
