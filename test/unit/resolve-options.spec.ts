@@ -48,6 +48,31 @@ describe('resolvePinDbOptions', () => {
     rejects(valid({ typeorm: { host: 'x' } }), /typeorm\.host is set by nestjs-pindb/);
   });
 
+  describe('health, statement timeouts, Server-Timing', () => {
+    it('defaults: DESIGN.md health figures, no statement timeouts, no Server-Timing', () => {
+      const resolved = resolvePinDbOptions(valid());
+      expect(resolved.health).toEqual({ intervalMs: 1000, maxLagBytes: 16 * 1024 * 1024, maxLagSeconds: 30, cooldownMs: 5000, maxCooldownMs: 60_000, connectTimeoutMs: 2000 });
+      expect(resolved.statementTimeoutMs).toEqual({});
+      expect(resolved.serverTiming).toBe(false);
+    });
+    it('merges the health fields given over the defaults', () => {
+      expect(resolvePinDbOptions(valid({ health: { intervalMs: 250, maxLagSeconds: 0 } })).health).toMatchObject({ intervalMs: 250, maxLagSeconds: 0, cooldownMs: 5000 });
+    });
+    it('rejects unknown health fields, naming the known ones', () => rejects(valid({ health: { interval: 5 } }), /Unknown option health\.interval: health has intervalMs, maxLagBytes/));
+    it('rejects a health figure that is not a positive number, with its default', () => {
+      rejects(valid({ health: { intervalMs: 0 } }), /health\.intervalMs must be a number > 0 \(got 0\); the default is 1000/);
+      rejects(valid({ health: { maxLagBytes: -1 } }), /health\.maxLagBytes must be a number ≥ 0/);
+      rejects(valid({ health: { connectTimeoutMs: '2s' } }), /health\.connectTimeoutMs must be a number > 0 \(got 2s\)/);
+    });
+    it('rejects a cooldown cap below the cooldown', () => rejects(valid({ health: { cooldownMs: 5000, maxCooldownMs: 1000 } }), /maxCooldownMs \(1000\) must be at least health\.cooldownMs \(5000\)/));
+    it('rejects statement timeouts that are not whole milliseconds per role', () => {
+      rejects(valid({ statementTimeoutMs: { replica: 1.5 } }), /statementTimeoutMs\.replica must be a whole number of milliseconds > 0/);
+      rejects(valid({ statementTimeoutMs: { replicas: 100 } }), /Unknown option statementTimeoutMs\.replicas: give replica and\/or primary/);
+      rejects(valid({ statementTimeoutMs: 100 }), /statementTimeoutMs must be an object such as \{ replica: 30000, primary: 10000 \}/);
+    });
+    it('rejects a serverTiming that is not a boolean', () => rejects(valid({ serverTiming: 'yes' }), /serverTiming must be true or false/));
+  });
+
   describe('tokens', () => {
     const env = { ...process.env };
     afterEach(() => {
