@@ -1,0 +1,190 @@
+// Read-your-writes across requests, side by side: how many reads each way of keeping a client's
+// own writes visible lets the replicas serve, and how many of its reads miss its own last write.
+//
+// Simulated clients (bench/consistency-clients.ts), each with its own cookie jar: think THINK ms on
+// average (uniform within ± THINK_JITTER of it), then write (POST, WRITE_SHARE of requests) or read
+// back their own latest row (GET), which says which server answered. Two scenarios, replicas LAGS
+// ms behind (recovery_min_apply_delay); in each, one run per variant: PinDb lsn, PinDb time 15 s,
+// PinDb time 2 s, and plain TypeORM `replication` without PinDb (no stickiness: the baseline an app
+// without nestjs-pindb has; PinDb with tokens off would route these one-query requests the same
+// way). The oracle sends a read to a replica iff at least the lag has passed since the client's
+// last acknowledged write, or it never wrote.
+//
+// Run: npm run bench:consistency   (goals: lsn 0 stale own-reads, replica share within 5 points of the oracle)
+// Env: CLIENTS (default 200), DURATION measured seconds per run (default 15), WARMUP seconds
+//      (default per run: the longest the variant remembers a write, lag or pin window, + 2 s, so
+//      the measured window is in steady state), THINK ms (500), THINK_JITTER (0.5), WRITE_SHARE
+//      (0.1), LAGS ms (300,3000), VARIANTS (comma-separated subset of lsn,time15,time2,plain)
+//
+// Each app runs in its own child process (bench/worker.ts); the clients run in this one, one run at
+// a time. Each run prints the app's and this process's CPU share and how late think timers fired,
+// to show that neither side is saturated (which would stretch the think times).
+import { Agent } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import type { PgCluster } from '../lib/testing/index.js';
+import { runBench, startBenchCluster } from './cluster-check.js';
+import { createBenchWrites, LABELS, PIN_SECONDS, serveConsistencyApp, Variant, VARIANTS } from './consistency-app.js';
+import { RunResult, runClients, send } from './consistency-clients.js';
+import { CookieJar } from './cookie-jar.js';
+import { pad } from './stats.js';
+import { BenchWorker } from './worker.js';
+
+const CLIENTS = Number(process.env.CLIENTS ?? 200);
+const DURATION = Number(process.env.DURATION ?? 15);
+const WARMUP = process.env.WARMUP === undefined ? undefined : Number(process.env.WARMUP);
+const THINK_MS = Number(process.env.THINK ?? 500);
+const THINK_JITTER = Number(process.env.THINK_JITTER ?? 0.5);
+const WRITE_SHARE = Number(process.env.WRITE_SHARE ?? 0.1);
+const LAGS = (process.env.LAGS ?? '300,3000').split(',').map(Number);
+const RUN_VARIANTS = process.env.VARIANTS ? VARIANTS.filter((v) => process.env.VARIANTS!.split(',').includes(v)) : VARIANTS;
+const SELF = fileURLToPath(import.meta.url);
+
+interface App {
+  worker: BenchWorker;
+  url: string;
+}
+
+interface Ports {
+  replicaPorts: number[];
+  primaryPort: number;
+}
+
+/** Before measuring: an unpinned read is served by a replica, a write answers its id (and, with PinDb, a cookie). */
+async function checkApp(variant: Variant, url: string, { replicaPorts }: Ports): Promise<void> {
+  const agent = new Agent({ keepAlive: false });
+  const base = new URL(url);
+  for (let i = 0; i < 4; i++) {
+    const { port } = JSON.parse((await send(agent, base, 'GET', '/clients/0/latest', new CookieJar())).text) as { port: number };
+    if (!replicaPorts.includes(port)) throw new Error(`${variant}: a read without a token was served by :${port}, not by a replica`);
+  }
+  const written = await send(agent, base, 'POST', '/clients/0/rows', new CookieJar());
+  const cookie = written.setCookie?.some((line) => line.startsWith('pindb=')) ?? false;
+  if (!(JSON.parse(written.text) as { id?: number }).id || cookie !== (variant !== 'plain')) {
+    throw new Error(`${variant}: POST answered ${written.status} ${written.text}, ${cookie ? 'with' : 'without'} a pindb cookie`);
+  }
+}
+
+/** How long a row written on the primary takes to show on replica 0: the lag the scenario really has. */
+async function measureLag(cluster: PgCluster): Promise<number> {
+  const [{ id }] = await cluster.query<{ id: number }>('primary', 'INSERT INTO bench_write (client) VALUES (0) RETURNING id');
+  const t0 = performance.now();
+  for (;;) {
+    const [{ seen }] = await cluster.query<{ seen: boolean }>(0, 'SELECT coalesce(max(id), 0) >= $1 AS seen FROM bench_write WHERE client = 0', [id]);
+    if (seen) return performance.now() - t0;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+function cpuSeconds(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1e6;
+}
+
+interface Row {
+  lagMs: number;
+  variant: Variant;
+  result: RunResult;
+}
+
+const share = (part: number, whole: number) => (whole ? (100 * part) / whole : 0);
+const percent = (value: number) => `${value.toFixed(1)} %`;
+const points = (value: number) => `${value >= 0.05 ? '+' : value <= -0.05 ? '−' : '±'}${Math.abs(value).toFixed(1)}`;
+
+async function run(app: App, variant: Variant, lagMs: number, firstClient: number, ports: Ports): Promise<RunResult> {
+  const windowMs = Math.max(lagMs, (PIN_SECONDS[variant] ?? 0) * 1000);
+  const warmupMs = WARMUP !== undefined ? WARMUP * 1000 : windowMs + 2000;
+  const app0 = await app.worker.call<NodeJS.CpuUsage>('cpu');
+  const self0 = process.cpuUsage();
+  const t0 = performance.now();
+  const result = await runClients({
+    url: app.url,
+    firstClient,
+    clients: CLIENTS,
+    thinkMs: THINK_MS,
+    thinkJitter: THINK_JITTER,
+    writeShare: WRITE_SHARE,
+    warmupMs,
+    durationMs: DURATION * 1000,
+    lagMs,
+    ...ports,
+    seed: 1,
+  });
+  const elapsed = (performance.now() - t0) / 1000;
+  const app1 = await app.worker.call<NodeJS.CpuUsage>('cpu');
+  const appCpu = cpuSeconds(app1) - cpuSeconds(app0);
+  const selfCpu = cpuSeconds(process.cpuUsage(self0));
+  console.log(
+    `  ${pad(LABELS[variant], 36)} warm-up ${(warmupMs / 1000).toFixed(1)} s: ${result.reads} reads, ${result.writes} writes, ` +
+      `${result.rate.toFixed(0)} req/s, latency p50 ${result.latencyP50.toFixed(1)} / p99 ${result.latencyP99.toFixed(1)} ms, ` +
+      `timers late ${result.timerLateMs.toFixed(1)} ms; CPU app ${percent(share(appCpu, elapsed))}, clients ${percent(share(selfCpu, elapsed))} of one core; ` +
+      `replica ${percent(share(result.replicaReads, result.reads))}, oracle ${percent(share(result.oracleReads, result.reads))} ` +
+      `(safe but on the primary ${result.primaryWhenSafe}, unsafe but on a replica ${result.replicaWhenUnsafe}), ` +
+      `${result.readsWithCookie} sent a cookie, stale ${result.staleReads}` +
+      (result.errors ? `; ${result.errors} ERRORS, first: ${result.firstError}` : ''),
+  );
+  if (result.staleOnPrimary > 0) throw new Error(`${variant}: ${result.staleOnPrimary} stale reads served by the primary: the bench is wrong`);
+  return result;
+}
+
+function table(rows: Row[]): string {
+  const lines = [
+    '| replica lag | variant | reads | served by replicas | oracle | replicas − oracle | stale own-reads |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const { lagMs, variant, result: r } of rows) {
+    const replica = share(r.replicaReads, r.reads);
+    const oracle = share(r.oracleReads, r.reads);
+    const stale = r.staleReads === 0 ? '0' : `${r.staleReads} (${percent(share(r.staleReads, r.reads))})`;
+    lines.push(`| ${lagMs} ms | ${LABELS[variant]} | ${r.reads} | ${percent(replica)} | ${percent(oracle)} | ${points(replica - oracle)} | ${stale} |`);
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const { cluster, workers, env, stop } = await startBenchCluster();
+  try {
+    const ports: Ports = { replicaPorts: cluster.replicas.map((r) => r.port), primaryPort: cluster.primary.port };
+    console.log(`cluster: primary :${ports.primaryPort}, replicas ${ports.replicaPorts.map((p) => ':' + p).join(', ')}`);
+    await createBenchWrites(cluster);
+    // All at once, and settled before anything fails: every worker that started is then stopped with the cluster.
+    const apps = new Map<Variant, App>();
+    const started = await Promise.allSettled(
+      RUN_VARIANTS.map(async (variant) => {
+        const [worker, { url }] = await BenchWorker.start<{ url: string }>(variant, SELF, ['app', variant], env);
+        workers.push(worker);
+        apps.set(variant, { worker, url });
+        await checkApp(variant, url, ports);
+      }),
+    );
+    for (const outcome of started) if (outcome.status === 'rejected') throw outcome.reason;
+    console.log(`apps up and checked: ${RUN_VARIANTS.join(', ')}`);
+    console.log(`${CLIENTS} clients, think ${THINK_MS} ms ± ${percent(THINK_JITTER * 100)} (uniform), ${percent(WRITE_SHARE * 100)} writes, ${DURATION} s measured per run`);
+
+    const rows: Row[] = [];
+    let firstClient = 1;
+    for (const lagMs of LAGS) {
+      await Promise.all(cluster.replicas.map((_, i) => cluster.setApplyDelay(i, lagMs)));
+      console.log(`\nreplicas ${lagMs} ms behind (recovery_min_apply_delay; a row written now shows on replica 0 after ${(await measureLag(cluster)).toFixed(0)} ms):`);
+      for (const variant of RUN_VARIANTS) {
+        rows.push({ lagMs, variant, result: await run(apps.get(variant)!, variant, lagMs, firstClient, ports) });
+        firstClient += CLIENTS;
+      }
+    }
+
+    console.log(`\n${table(rows)}\n`);
+    console.log('(no stickiness: plain TypeORM `replication`, without PinDb; oracle: a read goes to a replica iff the lag has passed since its client\'s last acknowledged write)\n');
+    for (const { lagMs, variant, result: r } of rows) {
+      if (variant !== 'lsn') continue;
+      const diff = share(r.replicaReads, r.reads) - share(r.oracleReads, r.reads);
+      const met = r.staleReads === 0 && diff >= -5 && r.errors === 0;
+      console.log(`RESULT: lsn at ${lagMs} ms lag: ${r.staleReads} stale own-reads, replica share ${points(diff)} points from the oracle's (goal: 0, and at most 5 below): ${met ? 'met' : 'NOT met'}`);
+    }
+    const errors = rows.reduce((sum, row) => sum + row.result.errors, 0);
+    if (errors) console.log(`WARNING: ${errors} requests failed (see the runs above)`);
+    console.log(`total ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  } finally {
+    await stop();
+  }
+}
+
+runBench(process.argv[2] === 'app', (cluster) => serveConsistencyApp(process.argv[3] as Variant, cluster), main);
