@@ -51,3 +51,24 @@ describeWithFaults('a replica that goes down under load', () => {
     });
   });
 });
+
+describeWithFaults('a replica down at bootstrap', () => {
+  const env = clusterApp('fastify', async (cluster) => {
+    await cluster.stopReplica(0, 'fast');
+    return { pindb: { health: FAST_HEALTH }, controllers: [ProbeController], providers: [NotesService] };
+  });
+
+  it('does not fail the app: reads go to the other replica, and the first health check marks it down', async () => {
+    const [down, other] = env.replicaPorts;
+    const reads = await concurrentReads(env.app, 20);
+    expect(reads.map((answer) => answer.status)).toEqual(Array(20).fill(200));
+    expect(new Set(reads.map((answer) => answer.port))).toEqual(new Set([other]));
+    await healthRounds(env.app.app, 1);
+    expect(replicaHost(env.app.app, 0).down).toBe(true);
+
+    await env.cluster.startReplica(0);
+    await healthRounds(env.app.app, 2);
+    const after = await concurrentReads(env.app, 10);
+    expect(after.some((answer) => answer.port === down)).toBe(true);
+  });
+});
