@@ -63,13 +63,23 @@ export class PinTokens {
     }
     const expiresAt = now + this.options.pinSeconds * 1000;
     const pinned = this.sets.filter((set) => context.isPinned(set.name));
-    const fresh = await Promise.all(
-      pinned.map(async (set): Promise<[string, SetToken]> => [
-        set.name,
-        { lsn: this.options.consistency === 'lsn' ? await set.primaryLsn() : undefined, expiresAt },
-      ]),
-    );
+    const fresh = await Promise.all(pinned.map(async (set): Promise<[string, SetToken]> => [set.name, { lsn: await this.lsnFor(set), expiresAt }]));
     return mergeTokens(kept, new Map(fresh));
+  }
+
+  /**
+   * lsn mode: the primary's position now. If the primary cannot say (it went down after the
+   * write), the entry has no LSN, which pins the set like a time-mode token: safe, and no error
+   * for a request whose work is done.
+   */
+  private async lsnFor(set: TokenSetSource): Promise<bigint | undefined> {
+    if (this.options.consistency !== 'lsn') return undefined;
+    try {
+      return await set.primaryLsn();
+    } catch (error) {
+      this.logger.warn(`${set.name}: could not read the primary's WAL position for a token, so it pins the set for pinSeconds instead: ${(error as Error).message}`);
+      return undefined;
+    }
   }
 
   sign(token: PinToken): string {

@@ -1,9 +1,11 @@
-import { ArgumentsHost, Catch, ExceptionFilter } from '@nestjs/common';
+import { ArgumentsHost, Catch, Controller, ExceptionFilter, Get } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { APP_FILTER } from '@nestjs/core';
-import { NoDatabaseAvailableError } from '../../lib/index.js';
+import { NoDatabaseAvailableError, Pin } from '../../lib/index.js';
 import { concurrentReads, FAST_HEALTH } from '../support/failover.js';
 import { NoteJobs, NotesController } from '../support/notes.controller.js';
-import { NotesService, ProbeController } from '../support/probe.js';
+import { NotesService, ProbeController, readPort } from '../support/probe.js';
 import { clusterApp } from '../support/test-app.js';
 import { describeWithFaults } from '../support/test-cluster.js';
 
@@ -15,15 +17,26 @@ class NoDatabaseFilter implements ExceptionFilter {
   }
 }
 
+@Controller('pinned')
+class PinnedController {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  @Get()
+  @Pin()
+  async read() {
+    return { port: await readPort(this.dataSource) };
+  }
+}
+
 describeWithFaults('the primary down', () => {
   const env = clusterApp('express', () => ({
     pindb: { health: FAST_HEALTH },
-    controllers: [ProbeController, NotesController],
+    controllers: [ProbeController, NotesController, PinnedController],
     providers: [NotesService, NoteJobs, { provide: APP_FILTER, useClass: NoDatabaseFilter }],
   }));
   afterAll(() => env.cluster.startPrimary().catch(() => undefined));
 
-  it('unpinned GETs are served by the replicas; a POST fails with NoDatabaseAvailableError naming the set and the primary; after a restart, writes work again', async () => {
+  it('unpinned GETs are served by the replicas; a POST and a pinned read fail with NoDatabaseAvailableError naming the set and the primary; after a restart, writes work again', async () => {
     const { id } = (await env.app.post('/notes', { text: 'before' })).body;
     await env.cluster.waitForReplay();
     await env.cluster.stopPrimary('immediate');
@@ -39,7 +52,12 @@ describeWithFaults('the primary down', () => {
     expect(write.body).toMatchObject({ error: 'NoDatabaseAvailableError', set: 'default', server: `127.0.0.1:${env.cluster.primary.port}` });
     expect(write.body.message).toMatch(/ECONNREFUSED|connect/);
 
+    const pinned = await env.app.get('/pinned');
+    expect(pinned.status).toBe(503);
+    expect(pinned.body).toMatchObject({ error: 'NoDatabaseAvailableError', set: 'default' });
+
     await env.cluster.startPrimary();
+    expect((await env.app.get('/pinned')).body).toEqual({ port: env.cluster.primary.port });
     const after = await env.app.post('/notes', { text: 'after' });
     expect(after.status).toBe(201);
     const [row] = await env.cluster.query<{ text: string }>('primary', 'SELECT text FROM note WHERE id = $1', [after.body.id]);
