@@ -7,6 +7,8 @@ import { assertKnownSets, PINDB_SECRET_ENV, resolvePinDbOptions, ResolvedPinDbOp
 import { PinDbConfigError } from './errors/pin-db-config.error.js';
 import { PIN_DB_MODULE_OPTIONS, PIN_DB_OPTIONS } from './pin-db.constants.js';
 import { PinDbHealthMonitor } from './health/pin-db-health.monitor.js';
+import { PinDbMetrics } from './metrics/pin-db.metrics.js';
+import { requirePromClientIfAsked } from './metrics/prom-client.js';
 import { PinDbGuard } from './routing/pin-db.guard.js';
 import { PinDbInterceptor } from './routing/pin-db.interceptor.js';
 import { PinDbMiddleware } from './routing/pin-db.middleware.js';
@@ -44,11 +46,12 @@ export class PinDbCoreModule implements NestModule {
           provide: PIN_DB_OPTIONS,
           inject: [PIN_DB_MODULE_OPTIONS, DiscoveryService, MetadataScanner, Reflector],
           useFactory: (raw: PinDbModuleOptions, discovery: DiscoveryService, scanner: MetadataScanner, reflector: Reflector) =>
-            checkedOptions(raw, declaredSets, decoratedSets(discovery, scanner, reflector)),
+            requirePromClientIfAsked(checkedOptions(raw, declaredSets, decoratedSets(discovery, scanner, reflector))),
         },
         { provide: PinDbRouter, inject: [PIN_DB_OPTIONS], useFactory: (options: ResolvedPinDbOptions) => new PinDbRouter(options) },
         RoutingService,
         PinDbHealthMonitor,
+        PinDbMetrics,
         PinDbMiddleware,
         { provide: APP_GUARD, useClass: PinDbGuard },
         { provide: APP_INTERCEPTOR, useClass: PinDbInterceptor },

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { PinDbModule } from '../lib/index.js';
 import type { PgCluster } from '../lib/testing/index.js';
 import { AdminModule } from './admin/admin.module.js';
+import { ObservabilityModule } from './observability/observability.module.js';
 import { Order } from './orders/order.entity.js';
 import { OrdersController } from './orders/orders.controller.js';
 import { Product } from './products/product.entity.js';
@@ -34,9 +35,14 @@ export class AppModule implements NestModule {
           cookie: { secret: process.env.PINDB_SECRET ?? 'sample shop secret, not for production' },
           // PINDB_MODE=strict npm start: GET /products/:id/view then fails with UnpinnedWriteError.
           mode: process.env.PINDB_MODE === 'strict' ? 'strict' : 'greedy',
+          // Each response says where its queries went, in devtools' Timing tab (or curl -i):
+          // Server-Timing: pindb;desc="primary 0, replica 1, retries 0, fallbacks 0".
+          serverTiming: true,
+          // Prometheus metrics need no option: they are on because prom-client is installed.
         }),
         TypeOrmModule.forFeature([Product, User, Order]),
         AdminModule,
+        ObservabilityModule,
       ],
       controllers: [ProductsController, OrdersController],
       providers: [ProductsService, { provide: PRIMARY_SERVERS, useValue: [`${cluster.primary.host}:${cluster.primary.port}`] }],

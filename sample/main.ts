@@ -42,6 +42,8 @@ async function bootstrap(): Promise<void> {
     console.log(`  curl localhost:${port}/products`);
     console.log(`  curl -X POST localhost:${port}/orders -H 'x-user-id: 1' -H 'content-type: application/json' -d '{"items":[{"productId":2,"quantity":1}]}'`);
     console.log(`  curl localhost:${port}/me/orders -H 'x-user-id: 1'`);
+    console.log(`  curl localhost:${port}/health          # Terminus: the primary and each replica`);
+    console.log(`  curl -s localhost:${port}/metrics | grep pindb_   # Prometheus`);
   } catch (error) {
     console.error(error);
     await app?.close().catch(() => undefined);

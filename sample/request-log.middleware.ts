@@ -39,7 +39,10 @@ export class RequestLogMiddleware implements NestMiddleware {
       for (const [server, count] of Object.entries(counts.servers)) {
         parts.push(`${prefix}${this.primaries.includes(server) ? 'primary' : 'replica'} ${server} ×${count}`);
       }
-      if (counts.retries > 0) parts.push(`${prefix}${counts.retries} refused by a replica, retried on the primary`);
+      // A retry: a replica was unreachable, cancelled the read in a recovery conflict, or refused it as read-only.
+      if (counts.retries > 0) parts.push(`${prefix}retried elsewhere ×${counts.retries}`);
+      // A fallback: a read meant for a replica went to the primary, no replica being able to serve it.
+      if (counts.fallbacks > 0) parts.push(`${prefix}fell back to the primary ×${counts.fallbacks}`);
     }
     return parts.length > 0 ? parts.join(', ') : 'no queries';
   }

@@ -74,6 +74,24 @@ export interface StatementTimeoutOptions {
   primary?: number;
 }
 
+/**
+ * A prom-client `Registry`, by its shape: the main entry point does not import prom-client (an
+ * optional peer dependency), not even its types.
+ */
+export interface MetricsRegistry {
+  registerMetric(metric: any): void;
+  getSingleMetric(name: string): any;
+  removeSingleMetric(name: string): void;
+}
+
+/** Where the Prometheus metrics go. */
+export interface PinDbMetricsOptions {
+  /** Default: prom-client's default registry (`register`) */
+  registry?: MetricsRegistry;
+  /** Put before every metric name. Default: 'pindb_' */
+  prefix?: string;
+}
+
 export type RoutingMode = 'greedy' | 'strict';
 export type Consistency = 'lsn' | 'time';
 export type ReplicaSelection = 'round-robin' | 'random' | 'least-busy';
@@ -111,6 +129,8 @@ export class PinDbModuleOptions {
   statementTimeoutMs?: StatementTimeoutOptions = {};
   /** Adds a Server-Timing header with the request's query counts (primary, replica, retries, fallbacks) for browser devtools. Default: false */
   serverTiming?: boolean = false;
+  /** Prometheus metrics through prom-client: true or { registry, prefix } requires it, false turns them off. Default: on when prom-client is installed ({ prefix: 'pindb_' }, its default registry) */
+  metrics?: boolean | PinDbMetricsOptions;
   /** false: every query on the primary, nothing pinned, no tokens (for your own tests). Default: true */
   enabled?: boolean = true;
 }

@@ -5,6 +5,7 @@ import type { PinStore } from '../stores/pin-store.js';
 import {
   DatabaseSetOptions,
   HealthOptions,
+  MetricsRegistry,
   PinCookieOptions,
   PinDbModuleOptions,
   PinRequest,
@@ -43,6 +44,16 @@ export interface ResolvedPinDbOptions {
   health: Required<HealthOptions>;
   statementTimeoutMs: StatementTimeoutOptions;
   serverTiming: boolean;
+  /** false: no metrics. */
+  metrics: ResolvedMetricsOptions | false;
+}
+
+export interface ResolvedMetricsOptions {
+  /** Asked for explicitly: bootstrap fails when prom-client is not installed (else metrics are just off). */
+  required: boolean;
+  /** Undefined: prom-client's default registry. */
+  registry?: MetricsRegistry;
+  prefix: string;
 }
 
 export interface ResolvedTokenOptions {
@@ -104,6 +115,7 @@ export function resolvePinDbOptions(input: PinDbModuleOptions): ResolvedPinDbOpt
     health: resolveHealthOptions(options.health),
     statementTimeoutMs: resolveStatementTimeouts(options.statementTimeoutMs),
     serverTiming: options.serverTiming!,
+    metrics: resolveMetricsOptions(options.metrics),
   };
 }
 
@@ -141,6 +153,29 @@ function resolveStatementTimeouts(input: unknown): StatementTimeoutOptions {
     }
   }
   return input as StatementTimeoutOptions;
+}
+
+const METRICS_KEYS = ['registry', 'prefix'];
+
+function resolveMetricsOptions(input: unknown): ResolvedMetricsOptions | false {
+  if (input === undefined) return { required: false, prefix: 'pindb_' };
+  if (input === false) return false;
+  if (input === true) return { required: true, prefix: 'pindb_' };
+  if (!isObject(input)) {
+    throw new PinDbConfigError(`PinDbModule option metrics must be true, false or { registry, prefix } (got ${JSON.stringify(input)}); leave it out to get metrics whenever prom-client is installed.`);
+  }
+  for (const key of Object.keys(input)) {
+    if (!METRICS_KEYS.includes(key)) throw new PinDbConfigError(`Unknown option metrics.${key}: metrics has ${METRICS_KEYS.join(', ')}.`);
+  }
+  const { registry, prefix = 'pindb_' } = input as { registry?: unknown; prefix?: unknown };
+  if (typeof prefix !== 'string' || !/^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/.test(prefix)) {
+    throw new PinDbConfigError(`PinDbModule option metrics.prefix must start Prometheus metric names: letters, digits, _ and :, not starting with a digit, e.g. 'pindb_' (got ${JSON.stringify(prefix)}).`);
+  }
+  const methods = ['registerMetric', 'getSingleMetric', 'removeSingleMetric'];
+  if (registry !== undefined && !(isObject(registry) && methods.every((m) => typeof (registry as Record<string, unknown>)[m] === 'function'))) {
+    throw new PinDbConfigError("PinDbModule option metrics.registry must be a prom-client Registry (new Registry() or `register` from 'prom-client'); leave it out for prom-client's default registry.");
+  }
+  return { required: true, registry: registry as MetricsRegistry | undefined, prefix };
 }
 
 const COOKIE_KEYS = ['name', 'secret', 'secure', 'sameSite', 'path', 'domain'];

@@ -7,6 +7,7 @@ import { ContextState } from './context-state.js';
 import { PinDbContext } from './pin-db.context.js';
 import { PinDbRouter } from './pin-db.router.js';
 import { applyRoutingMetadata } from './routing-metadata.js';
+import { withServerTiming, writeServerTiming } from './server-timing.js';
 
 /**
  * For HTTP: loads a cookieless client's token from the store (after the guards, which set the user
@@ -30,14 +31,18 @@ export class PinDbInterceptor implements NestInterceptor {
       applyRoutingMetadata(this.reflector, execution, context);
       return new Observable((subscriber) => PinDbContext.run(() => next.handle().subscribe(subscriber), context));
     }
-    if (execution.getType() !== 'http' || !this.router.options.enabled) return next.handle();
+    if (execution.getType() !== 'http') return next.handle();
     const http = execution.switchToHttp();
+    const { enabled, serverTiming } = this.router.options;
+    if (!enabled) return serverTiming ? withServerTiming(next.handle(), http.getResponse(), frame.context) : next.handle();
     const request = http.getRequest();
     const key = this.clientKey(request);
     let handed = false;
     const handToken = async () => {
       if (handed) return;
       handed = true;
+      // First: a token that fails to go out (primary down) must not take the counts with it.
+      if (serverTiming) writeServerTiming(http.getResponse(), frame.context);
       await this.handToken(frame.context, http.getResponse(), key);
     };
     return from(this.loadStoredToken(frame.context, key)).pipe(

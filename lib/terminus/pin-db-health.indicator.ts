@@ -1,0 +1,89 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import type { Pool } from 'pg';
+import { PinDbHealthMonitor } from '../health/pin-db-health.monitor.js';
+import type { ServerHealth } from '../health/set-health.js';
+import { PinDbRouter } from '../routing/pin-db.router.js';
+import type { SetRouter } from '../routing/set-router.js';
+
+/** A server as the health check reports it: ServerHealth, with times as ISO strings and without the role (implied by where it is). */
+export type ServerHealthDetails = Omit<ServerHealth, 'role' | 'checkedAt'> & { checkedAt?: string };
+
+export interface SetHealthDetails {
+  primary: ServerHealthDetails;
+  replicas: ServerHealthDetails[];
+}
+
+/** What the indicator adds under its key, next to `status`. */
+export interface PinDbHealthDetails {
+  [key: string]: unknown;
+  sets: Record<string, SetHealthDetails>;
+}
+
+/**
+ * A `@nestjs/terminus` health indicator: up while every set's primary answers, down (HTTP 503)
+ * when one does not. A replica that is down or lagging leaves it up, since the set's reads then go
+ * to its other servers, but shows in the details: per set, the primary and each replica (up,
+ * readable, lagging, promoted, downUntil, lagBytes, lagSeconds, the last error).
+ *
+ * It reads the health monitor's last round (every `health.intervalMs`), so a health endpoint polled
+ * often sends no query of its own; sets without replicas, which the monitor leaves alone, get a
+ * `SELECT 1` on their primary instead.
+ */
+@Injectable()
+export class PinDbHealthIndicator {
+  constructor(
+    @Inject(HealthIndicatorService) private readonly indicators: HealthIndicatorService,
+    @Inject(PinDbHealthMonitor) private readonly monitor: PinDbHealthMonitor,
+    @Inject(PinDbRouter) private readonly router: PinDbRouter,
+  ) {}
+
+  /** `() => this.pindb.isHealthy('database')` in `health.check([...])`. */
+  async isHealthy<const Key extends string>(key: Key): Promise<HealthIndicatorResult<Key>> {
+    const details: PinDbHealthDetails = { sets: await this.sets() };
+    const session = this.indicators.check(key);
+    const up = Object.values(details.sets).every((set) => set.primary.up);
+    return up ? session.up(details) : session.down(details);
+  }
+
+  private async sets(): Promise<Record<string, SetHealthDetails>> {
+    const reports = new Map(this.monitor.report().map((report) => [report.set, report]));
+    const entries = await Promise.all(
+      this.router.all().map(async (router): Promise<[string, SetHealthDetails]> => {
+        const report = reports.get(router.name);
+        if (!report) return [router.name, { primary: await this.pingPrimary(router), replicas: [] }];
+        return [router.name, { primary: details(report.primary), replicas: report.replicas.map(details) }];
+      }),
+    );
+    return Object.fromEntries(entries);
+  }
+
+  /** For a set the monitor does not watch: one statement on the primary, within the health checks' time limit. */
+  private async pingPrimary(router: SetRouter): Promise<ServerHealthDetails> {
+    const server = router.set.primary.label;
+    const pool = router.attachedDriver?.master as Pool | undefined;
+    if (!pool) return { server, up: false, error: 'The set has no DataSource yet: the app has not finished starting.' };
+    const timeoutMs = router.options.health.connectTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        pool.query('SELECT 1'),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms (health.connectTimeoutMs)`)), timeoutMs);
+        }),
+      ]);
+      return { server, up: true, checkedAt: new Date().toISOString() };
+    } catch (error) {
+      return { server, up: false, error: (error as Error).message };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function details({ role, checkedAt, ...health }: ServerHealth): ServerHealthDetails {
+  const result: ServerHealthDetails = { ...health, checkedAt: checkedAt === undefined ? undefined : new Date(checkedAt).toISOString() };
+  // A replica that is down has no current lag: its last reading is stale (checkedAt says how stale).
+  if (role === 'replica' && !health.up) result.lagBytes = result.lagSeconds = undefined;
+  return result;
+}
