@@ -74,9 +74,14 @@ export class ReplicaHost {
   /** Takes the host out for a cooldown that doubles with each failure in a row. Returns true if it was up. */
   markDown(error: unknown, now = Date.now()): boolean {
     const wasUp = this.failures === 0;
-    this.failures++;
-    const { cooldownMs, maxCooldownMs } = this.cooldown;
-    this.downUntil = now + Math.min(maxCooldownMs, cooldownMs * 2 ** Math.min(this.failures - 1, 30));
+    // Only a failure once the cooldown has ended (the half-open probe failing) is one more in a
+    // row. The reads in flight when the host died fail together, after it was marked down: they
+    // are the same outage, and counting each would send the cooldown straight to its cap.
+    if (wasUp || now >= this.downUntil) {
+      this.failures++;
+      const { cooldownMs, maxCooldownMs } = this.cooldown;
+      this.downUntil = now + Math.min(maxCooldownMs, cooldownMs * 2 ** Math.min(this.failures - 1, 30));
+    }
     // Not `instanceof Error`: errors of Node's own modules may come from another realm (Jest's VM).
     const { message, code } = (error ?? {}) as { message?: unknown; code?: unknown };
     this.lastError = String(message || code || error);

@@ -37,6 +37,17 @@ describe('ReplicaHost', () => {
     expect(host.downUntilMs).toBe(10_100);
   });
 
+  it('failures during a cooldown (the reads in flight when the host died) do not lengthen it: one outage, one failure', () => {
+    const host = new ReplicaHost(0, 'h:1', { cooldownMs: 100, maxCooldownMs: 500 });
+    host.attach(pool);
+    expect(host.markDown(new Error('refused'), 0)).toBe(true);
+    for (let i = 0; i < 20; i++) expect(host.markDown(new Error('Connection terminated'), 10)).toBe(false);
+    expect(host.downUntilMs).toBe(100);
+    expect(host.lastError).toBe('Connection terminated');
+    host.markDown(new Error('refused'), 100); // the half-open probe fails: now it doubles
+    expect(host.downUntilMs).toBe(300);
+  });
+
   it('a down host is due for a check (the half-open probe) only once its cooldown has ended', () => {
     const host = new ReplicaHost(0, 'h:1', { cooldownMs: 100, maxCooldownMs: 500 });
     expect(host.checkDue(0)).toBe(true);
