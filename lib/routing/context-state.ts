@@ -26,6 +26,8 @@ class SetSelection {
 export class ContextState {
   readonly stats = new RoutingStatsCollector();
   private readonly pinned = new SetSelection();
+  /** Reads on the primary without a pin (no token follows): the request could not learn what its client wrote. */
+  private readonly primaryReads = new SetSelection();
   /** @UseReplica: reads stay on replicas even when pinned. */
   private readonly forcedReplica = new SetSelection();
   /** Tokens the client sent (cookie, header, store, a job's), not yet verified: that happens at the first routing decision. */
@@ -43,6 +45,14 @@ export class ContextState {
 
   isPinned(set: string): boolean {
     return this.pinned.has(set);
+  }
+
+  readFromPrimary(sets: readonly string[]): void {
+    this.primaryReads.add(sets);
+  }
+
+  readsFromPrimary(set: string): boolean {
+    return this.primaryReads.has(set);
   }
 
   useReplica(sets: readonly string[]): void {

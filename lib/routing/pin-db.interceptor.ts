@@ -75,9 +75,10 @@ export class PinDbInterceptor implements NestInterceptor {
       const token = await this.router.options.tokens.store!.get(key);
       if (token) context.pendingTokens.push(token);
     } catch (error) {
-      // The client may have written moments ago: without its token, only the primary is safe.
+      // The client may have written moments ago: without its token, only the primary is safe. Not
+      // a pin: a request that only reads hands out no token (and asks the failing store nothing more).
       this.logger.warn(`The pin store failed, so this request reads from the primaries: ${(error as Error).message}`);
-      context.pin([]);
+      context.readFromPrimary([]);
     }
   }
 

@@ -67,7 +67,7 @@ export class SetRouter implements TokenSetSource {
     if (scoped) return scoped;
     const { context } = frame;
     if (context.readsForcedToReplica(this.name)) return 'replica';
-    if (context.isPinned(this.name)) return 'primary';
+    if (context.isPinned(this.name) || context.readsFromPrimary(this.name)) return 'primary';
     const entry = this.tokenEntry(context);
     // A time-mode entry pins until it expires; an LSN entry keeps reads on replicas that have replayed it.
     if (entry && (entry.lsn === undefined || context.behind.has(this.name))) return 'primary';
