@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { Redis as RedisClient } from 'ioredis';
 import type { PinDbModuleOptions, PinRequest, PinStore } from '../../lib/index.js';
 import { RedisPinStore } from '../../lib/redis/index.js';
-import type { PgCluster } from '../../lib/testing/index.js';
+import { pauseReplicas, resumeReplicas } from '../support/test-cluster.js';
 import { NoteJobs, NotesController } from '../support/notes.controller.js';
 import { NotesService } from '../support/probe.js';
 import { clusterApp, createTestApp, TestApp, TestAppOptions } from '../support/test-app.js';
@@ -24,14 +24,6 @@ const storeApp = (store: PinStore): Omit<TestAppOptions, 'platform' | 'cluster'>
   providers: [NotesService, NoteJobs],
 });
 
-const pauseReplicas = async (cluster: PgCluster) => {
-  await cluster.pauseReplay(0);
-  await cluster.pauseReplay(1);
-};
-const resumeReplicas = async (cluster: PgCluster) => {
-  await cluster.resumeReplay(0);
-  await cluster.resumeReplay(1);
-};
 
 async function call(app: TestApp, method: 'GET' | 'POST', path: string, user?: string) {
   const headers: Record<string, string> = { 'content-type': 'application/json', ...(user ? { 'x-user': user } : {}) };

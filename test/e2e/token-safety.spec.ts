@@ -2,21 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { parseLsn } from '../../lib/tokens/lsn.js';
 import { serializeToken } from '../../lib/tokens/pin-token.js';
 import { TokenSigner } from '../../lib/tokens/token-signer.js';
-import type { PgCluster } from '../../lib/testing/index.js';
+import { pauseReplicas, resumeReplicas } from '../support/test-cluster.js';
 import { NoteJobs, NotesController } from '../support/notes.controller.js';
 import { NotesService } from '../support/probe.js';
 import { clusterApp, createTestApp } from '../support/test-app.js';
 
 const OLD = 'the secret we are rotating out';
 
-const pauseReplicas = async (cluster: PgCluster) => {
-  await cluster.pauseReplay(0);
-  await cluster.pauseReplay(1);
-};
-const resumeReplicas = async (cluster: PgCluster) => {
-  await cluster.resumeReplay(0);
-  await cluster.resumeReplay(1);
-};
 const NEW = 'the secret we are rotating in';
 
 /** 1000 tokens a client could send: garbage, tampered, wrongly signed, expired, huge, naming unknown sets. */

@@ -1,33 +1,8 @@
-import { Controller, Get, Header } from '@nestjs/common';
-import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
-import { register } from 'prom-client';
-import { PinDbHealthIndicator } from '../../lib/terminus/index.js';
 import type { TestApp } from './test-app.js';
 
-/** /health as the README shows it: Terminus with PinDb's indicator. */
-@Controller()
-export class HealthController {
-  constructor(
-    private readonly health: HealthCheckService,
-    private readonly pindb: PinDbHealthIndicator,
-  ) {}
-
-  @Get('health')
-  @HealthCheck()
-  check() {
-    return this.health.check([() => this.pindb.isHealthy('database')]);
-  }
-}
-
-/** /metrics: prom-client's default registry, where PinDb registers its metrics by default. */
-@Controller()
-export class MetricsController {
-  @Get('metrics')
-  @Header('content-type', register.contentType)
-  metrics(): Promise<string> {
-    return register.metrics();
-  }
-}
+// The sample's own /health and /metrics: the tests check what the README and the sample show.
+export { HealthController } from '../../sample/observability/health.controller.js';
+export { MetricsController } from '../../sample/observability/metrics.controller.js';
 
 /** One scrape of /metrics: the value of a series, undefined when it is absent. */
 export type Scrape = (name: string, labels?: Record<string, string>) => number | undefined;

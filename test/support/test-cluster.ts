@@ -28,3 +28,12 @@ export function describeWithFaults(name: string, fn: () => void): void {
 export function uniqueName(prefix: string): string {
   return `${prefix}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
 }
+
+/** Every replica stops replaying (it keeps receiving): from now on only a token can send a client's read to its write. */
+export async function pauseReplicas(cluster: PgCluster): Promise<void> {
+  await Promise.all(cluster.replicas.map((_, i) => cluster.pauseReplay(i)));
+}
+
+export async function resumeReplicas(cluster: PgCluster): Promise<void> {
+  await Promise.all(cluster.replicas.map((_, i) => cluster.resumeReplay(i)));
+}
