@@ -16,6 +16,8 @@ export interface ReplicaReading extends ReplicaLag {
   replayLsn?: bigint;
   /** Date.now() when read. */
   at: number;
+  /** Date.now() of the last check that found it caught up: its time lag cannot be older than that. */
+  caughtUpAt?: number;
 }
 
 /**
@@ -26,10 +28,15 @@ export class ReplicaHost {
   private pool?: Pool;
   /** Connections checked out of the pool: cut when the host is found dead, so reads stuck on it move on. */
   private readonly checkedOut = new Set<PoolClient>();
-  /** Failures in a row; 0 means up. */
-  private failures = 0;
-  /** While down: no read tries it, and no health check either, before this time (ms). */
+  private isDown = false;
+  /** Outages in a row: each one that starts soon after the last ended doubles the cooldown. */
+  private outages = 0;
+  /** While down: no read tries it before this time (ms). */
   private downUntil = 0;
+  /** While down: a health check failed too, so the server itself was dead (not just a read's bad luck). */
+  private deadConfirmed = false;
+  /** When it last came back (ms); 0: never went down. */
+  private upSince = 0;
   lastError?: string;
   reading?: ReplicaReading;
   /** Behind its primary past maxLagBytes or maxLagSeconds. */
@@ -54,47 +61,56 @@ export class ReplicaHost {
 
   /** May serve the next read: connected, up, in recovery and not lagging. Runs for every read. */
   get readable(): boolean {
-    return this.pool !== undefined && this.failures === 0 && !this.lagging && !this.promoted;
+    return this.pool !== undefined && !this.isDown && !this.lagging && !this.promoted;
   }
 
   get down(): boolean {
-    return this.failures > 0;
+    return this.isDown;
   }
 
-  /** When a down host may be tried again (ms since the epoch), else undefined. */
+  /** While down: the earliest time it may serve reads again (ms since the epoch), else undefined. */
   get downUntilMs(): number | undefined {
-    return this.failures > 0 ? this.downUntil : undefined;
+    return this.isDown ? this.downUntil : undefined;
   }
 
-  /** A health check may run: the host is up, or its cooldown has ended (the half-open probe). */
-  checkDue(now = Date.now()): boolean {
-    return this.failures === 0 || now >= this.downUntil;
-  }
-
-  /** Takes the host out for a cooldown that doubles with each failure in a row. Returns true if it was up. */
+  /**
+   * Takes the host out: no read tries it for a cooldown of `cooldownMs`, doubled for each outage
+   * that starts within `maxCooldownMs` of the last one ending (a host that keeps failing), up to
+   * `maxCooldownMs`. Failures while down (the other reads that were in flight, failed checks) are
+   * the same outage. Returns true if it was up.
+   */
   markDown(error: unknown, now = Date.now()): boolean {
-    const wasUp = this.failures === 0;
-    // Only a failure once the cooldown has ended (the half-open probe failing) is one more in a
-    // row. The reads in flight when the host died fail together, after it was marked down: they
-    // are the same outage, and counting each would send the cooldown straight to its cap.
-    if (wasUp || now >= this.downUntil) {
-      this.failures++;
-      const { cooldownMs, maxCooldownMs } = this.cooldown;
-      this.downUntil = now + Math.min(maxCooldownMs, cooldownMs * 2 ** Math.min(this.failures - 1, 30));
-    }
     // Not `instanceof Error`: errors of Node's own modules may come from another realm (Jest's VM).
     const { message, code } = (error ?? {}) as { message?: unknown; code?: unknown };
     this.lastError = String(message || code || error);
+    if (this.isDown) return false;
+    const { cooldownMs, maxCooldownMs } = this.cooldown;
+    this.outages = this.upSince > 0 && now - this.upSince < maxCooldownMs ? this.outages + 1 : 1;
+    this.isDown = true;
+    this.deadConfirmed = false;
+    this.downUntil = now + Math.min(maxCooldownMs, cooldownMs * 2 ** Math.min(this.outages - 1, 30));
+    return true;
+  }
+
+  /** A health check failed: the host is down, and was really dead (see checkPassed). Returns true if it was up. */
+  checkFailed(error: unknown, now = Date.now()): boolean {
+    const wasUp = this.markDown(error, now);
+    this.deadConfirmed = true;
     return wasUp;
   }
 
-  /** A health check passed. Returns true if the host was down. */
-  markUp(): boolean {
-    const wasDown = this.failures > 0;
-    this.failures = 0;
-    this.downUntil = 0;
+  /**
+   * A health check passed. A host that was dead (a check failed too) comes back at once: its
+   * outage is over, whatever the cooldown. A host that only failed reads while its checks passed
+   * (a full pool, a flaky network) comes back when its cooldown has ended: re-admitting it at the
+   * next check would let it fail reads again every interval. Returns true if it came back.
+   */
+  checkPassed(now = Date.now()): boolean {
+    if (!this.isDown || (!this.deadConfirmed && now < this.downUntil)) return false;
+    this.isDown = false;
+    this.upSince = now;
     this.lastError = undefined;
-    return wasDown;
+    return true;
   }
 
   /** Connections checked out of its pool: what 'least-busy' compares. */

@@ -69,7 +69,8 @@ export class SetHealth {
 
   async check(): Promise<void> {
     const primaryLsn = await this.checkPrimary();
-    await Promise.all(this.router.hosts.hosts.map((host) => (host.checkDue() ? this.checkReplica(host, primaryLsn) : undefined)));
+    // Down hosts too: a dead replica comes back at the first check it passes.
+    await Promise.all(this.router.hosts.hosts.map((host) => this.checkReplica(host, primaryLsn)));
     this.rounds++;
   }
 
@@ -123,16 +124,24 @@ export class SetHealth {
       // A server that cannot answer a check does not answer the reads already sent to it either
       // (frozen, or its network gone): cut them, so they are retried elsewhere.
       const cut = host.cutCheckedOut();
-      const wasUp = host.markDown(error);
+      const wasUp = host.checkFailed(error);
       if (wasUp || cut > 0) {
         this.logger.warn(`${name}: replica ${host.label} failed its health check (${host.lastError}); it serves no reads until a check passes${cut ? `; ${cut} reads waiting on it were moved` : ''}.`);
       }
       return;
     }
-    if (host.markUp()) this.logger.log(`${name}: replica ${host.label} passed its health check and serves reads again.`);
+    const now = Date.now();
+    if (host.checkPassed(now)) this.logger.log(`${name}: replica ${host.label} passed its health check and serves reads again.`);
     const replayLsn = parseLsn(row.replay);
-    const lag = replicaLag({ primaryLsn, replayLsn, receiveLsn: parseLsn(row.receive), secondsSinceReplay: row.since ?? undefined });
-    host.reading = { ...lag, inRecovery: row.recovery, replayLsn, at: Date.now() };
+    const lag = replicaLag({
+      primaryLsn,
+      replayLsn,
+      receiveLsn: parseLsn(row.receive),
+      secondsSinceReplay: row.since ?? undefined,
+      secondsSinceCaughtUp: host.reading?.caughtUpAt === undefined ? undefined : (now - host.reading.caughtUpAt) / 1000,
+    });
+    const caughtUpAt = lag.lagSeconds === 0 ? now : host.reading?.caughtUpAt;
+    host.reading = { ...lag, inRecovery: row.recovery, replayLsn, at: now, caughtUpAt };
 
     const promoted = !row.recovery;
     if (promoted !== host.promoted) {

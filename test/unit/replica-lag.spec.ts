@@ -19,6 +19,14 @@ describe('replicaLag', () => {
     expect(lagExceeds(lag, limits)).toBe(true);
   });
 
+  it('a replica caught up at the last check is at most that long behind, however quiet the primary was before', () => {
+    // Paused a second ago, after 40 s without a transaction: the last replayed one is 40 s old.
+    const lag = replicaLag({ primaryLsn: 900n, replayLsn: 500n, receiveLsn: 900n, secondsSinceReplay: 40, secondsSinceCaughtUp: 1.2 });
+    expect(lag).toEqual({ lagBytes: 400, lagSeconds: 1.2 });
+    expect(lagExceeds(lag, limits)).toBe(false);
+    expect(replicaLag({ primaryLsn: 900n, replayLsn: 500n, receiveLsn: 900n, secondsSinceReplay: 3, secondsSinceCaughtUp: 60 }).lagSeconds).toBe(3);
+  });
+
   it('counts bytes past maxLagBytes as lagging, whatever the time', () => {
     const lag = replicaLag({ primaryLsn: 5000n, replayLsn: 500n, receiveLsn: 500n, secondsSinceReplay: 1 });
     expect(lag.lagBytes).toBe(4500);
