@@ -81,6 +81,9 @@ export function routeQueryRunner(runner: PostgresQueryRunner, driver: PostgresDr
           // Marked down: the next connection comes from another readable replica, or the primary.
           router.replicaFailed(replica, error, frame);
           dropConnection(internals, driver, error);
+          // The lost connection made TypeORM mark the runner released: it is not, it is still
+          // running the caller's statement.
+          internals.isReleased = false;
           return again();
         }
         if (failure === 'recovery-conflict') {
@@ -118,17 +121,12 @@ function moveToPrimary(runner: RunnerInternals, driver: PostgresDriver): void {
   if (runner.databaseConnection) dropConnection(runner, driver);
 }
 
-/**
- * The runner gives its connection back (destroyed, with `error`) and takes a new one for its next
- * statement. A lost connection has already made TypeORM mark the runner released: it is not, it
- * is still running the caller's statement.
- */
+/** The runner gives its connection back (destroyed, with `error`) and takes a new one for its next statement. */
 function dropConnection(runner: RunnerInternals, driver: PostgresDriver, error?: unknown): void {
   runner.releaseCallback?.(error);
   runner.releaseCallback = undefined;
   runner.databaseConnection = undefined;
   runner.databaseConnectionPromise = undefined;
-  runner.isReleased = false;
   const index = driver.connectedQueryRunners.indexOf(runner as unknown as PostgresQueryRunner);
   if (index !== -1) driver.connectedQueryRunners.splice(index, 1);
 }
