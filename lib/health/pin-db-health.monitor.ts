@@ -9,7 +9,7 @@ interface Watched {
 }
 
 /**
- * The one health monitor of the app: checks every set with replicas every `health.intervalMs`
+ * The one health monitor of the app: checks every set (its primary, and its replicas if any) every `health.intervalMs`
  * (each wait jittered ±20 %, so the instances of an app do not check in step), from bootstrap
  * until shutdown. Its timers are unref'd and cleared on shutdown: they keep neither the process
  * nor a test runner alive.
@@ -19,18 +19,25 @@ export class PinDbHealthMonitor implements OnApplicationBootstrap, OnModuleDestr
   private readonly logger = new Logger('PinDb');
   private readonly watched: Watched[] = [];
   private stopped = false;
+  private firstRounds: Promise<unknown> = Promise.resolve();
 
   constructor(@Inject(PinDbRouter) private readonly router: PinDbRouter) {}
 
   onApplicationBootstrap(): void {
-    if (!this.router.options.enabled) return;
+    // Every set, for its primary's health; its replicas too when it has some (with enabled: false
+    // it has none). A DataSource not created has no pools.
     for (const setRouter of this.router.all()) {
-      // A set without replicas has nothing to fail over to; a DataSource not created has no pools.
-      if (setRouter.hosts.size === 0 || !setRouter.attachedDriver) continue;
+      if (!setRouter.attachedDriver) continue;
       const watched: Watched = { health: new SetHealth(setRouter) };
       this.watched.push(watched);
       this.runRound(watched);
     }
+    this.firstRounds = Promise.all(this.watched.map((watched) => watched.round));
+  }
+
+  /** Resolves once every set has had its first round: a report asked for at startup then says something. */
+  started(): Promise<unknown> {
+    return this.firstRounds;
   }
 
   async onModuleDestroy(): Promise<void> {

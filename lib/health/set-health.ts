@@ -87,8 +87,9 @@ export class SetHealth {
         lagging: host.lagging,
         promoted: host.promoted,
         downUntil: host.downUntilMs === undefined ? undefined : new Date(host.downUntilMs).toISOString(),
-        lagBytes: host.reading?.lagBytes,
-        lagSeconds: host.reading?.lagSeconds,
+        // A replica that is down has no lag to speak of: its last reading is stale (checkedAt says how stale).
+        lagBytes: host.down ? undefined : host.reading?.lagBytes,
+        lagSeconds: host.down ? undefined : host.reading?.lagSeconds,
         checkedAt: host.reading?.at,
         error: host.lastError,
       })),

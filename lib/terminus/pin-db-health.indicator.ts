@@ -1,10 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
-import type { Pool } from 'pg';
 import { PinDbHealthMonitor } from '../health/pin-db-health.monitor.js';
 import type { ServerHealth } from '../health/set-health.js';
 import { PinDbRouter } from '../routing/pin-db.router.js';
-import type { SetRouter } from '../routing/set-router.js';
 
 /** A server as the health check reports it: ServerHealth, with times as ISO strings and without the role (implied by where it is). */
 export type ServerHealthDetails = Omit<ServerHealth, 'role' | 'checkedAt'> & { checkedAt?: string };
@@ -26,9 +24,8 @@ export interface PinDbHealthDetails {
  * to its other servers, but shows in the details: per set, the primary and each replica (up,
  * readable, lagging, promoted, downUntil, lagBytes, lagSeconds, the last error).
  *
- * It reads the health monitor's last round (every `health.intervalMs`), so a health endpoint polled
- * often sends no query of its own; sets without replicas, which the monitor leaves alone, get a
- * `SELECT 1` on their primary instead.
+ * It reads the health monitor's last round (every `health.intervalMs`, every set's primary and
+ * replicas), so a health endpoint polled often sends no query of its own.
  */
 @Injectable()
 export class PinDbHealthIndicator {
@@ -47,43 +44,18 @@ export class PinDbHealthIndicator {
   }
 
   private async sets(): Promise<Record<string, SetHealthDetails>> {
+    await this.monitor.started();
     const reports = new Map(this.monitor.report().map((report) => [report.set, report]));
-    const entries = await Promise.all(
-      this.router.all().map(async (router): Promise<[string, SetHealthDetails]> => {
+    return Object.fromEntries(
+      this.router.all().map((router): [string, SetHealthDetails] => {
         const report = reports.get(router.name);
-        if (!report) return [router.name, { primary: await this.pingPrimary(router), replicas: [] }];
+        if (!report) return [router.name, { primary: { server: router.set.primary.label, up: false, error: 'The set has no DataSource yet: the app has not finished starting.' }, replicas: [] }];
         return [router.name, { primary: details(report.primary), replicas: report.replicas.map(details) }];
       }),
     );
-    return Object.fromEntries(entries);
-  }
-
-  /** For a set the monitor does not watch: one statement on the primary, within the health checks' time limit. */
-  private async pingPrimary(router: SetRouter): Promise<ServerHealthDetails> {
-    const server = router.set.primary.label;
-    const pool = router.attachedDriver?.master as Pool | undefined;
-    if (!pool) return { server, up: false, error: 'The set has no DataSource yet: the app has not finished starting.' };
-    const timeoutMs = router.options.health.connectTimeoutMs;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        pool.query('SELECT 1'),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms (health.connectTimeoutMs)`)), timeoutMs);
-        }),
-      ]);
-      return { server, up: true, checkedAt: new Date().toISOString() };
-    } catch (error) {
-      return { server, up: false, error: (error as Error).message };
-    } finally {
-      clearTimeout(timer);
-    }
   }
 }
 
-function details({ role, checkedAt, ...health }: ServerHealth): ServerHealthDetails {
-  const result: ServerHealthDetails = { ...health, checkedAt: checkedAt === undefined ? undefined : new Date(checkedAt).toISOString() };
-  // A replica that is down has no current lag: its last reading is stale (checkedAt says how stale).
-  if (role === 'replica' && !health.up) result.lagBytes = result.lagSeconds = undefined;
-  return result;
+function details({ role: _role, checkedAt, ...health }: ServerHealth): ServerHealthDetails {
+  return { ...health, checkedAt: checkedAt === undefined ? undefined : new Date(checkedAt).toISOString() };
 }

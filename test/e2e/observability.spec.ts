@@ -9,7 +9,7 @@ import { describeWithFaults } from '../support/test-cluster.js';
 
 describeWithFaults('observability: the Terminus indicator and the Prometheus metrics', () => {
   const env = clusterApp('express', (cluster) => ({
-    // `solo` has no replicas: the monitor leaves it alone, so the indicator checks its primary itself.
+    // `solo` has no replicas: the monitor checks its primary all the same.
     // (The same database as `default`'s: one synchronize at a time, or the two race to create the table.)
     pindb: {
       health: FAST_HEALTH,
