@@ -118,26 +118,17 @@ export class ReplicaHost {
     return this.pool ? this.pool.totalCount - this.pool.idleCount : 0;
   }
 
-  /** One statement on a pooled connection, checked out like a read's so that cutCheckedOut ends it too. */
+  /** One statement on a pooled connection (checked out like a read's, so cutCheckedOut ends it too). */
   async query<T>(sql: string): Promise<T[]> {
-    const client = await this.pool!.connect();
-    this.checkOut(client);
-    let failure: Error | undefined;
-    try {
-      return (await client.query(sql)).rows as T[];
-    } catch (error) {
-      failure = error as Error;
-      throw error;
-    } finally {
-      this.checkIn(client);
-      client.release(failure);
-    }
+    return (await this.pool!.query(sql)).rows as T[];
   }
 
+  /** Its pool checked a connection out (pg-pool's 'acquire'). */
   checkOut(client: PoolClient): void {
     this.checkedOut.add(client);
   }
 
+  /** A connection went back to its pool, or was destroyed (pg-pool's 'release'). */
   checkIn(client: PoolClient): void {
     this.checkedOut.delete(client);
   }

@@ -68,14 +68,7 @@ export function routeReplicaConnections(driver: PostgresDriver, router: SetRoute
           return resolve(obtain(frame, avoid));
         }
         replicaOf.set(client, host);
-        host.checkOut(client);
-        resolve([
-          client,
-          (releaseError) => {
-            host.checkIn(client);
-            release(releaseError);
-          },
-        ]);
+        resolve([client, release]);
       }),
     );
   };

@@ -44,6 +44,9 @@ export function installServerPools(driver: PostgresDriver, router: SetRouter): v
     // drops it. Without a listener pg would crash the app; whether the replica is down is for the
     // next connect or health check to say.
     pool.on('error', options.poolErrorHandler ?? (() => undefined));
+    // The host knows its checked-out connections, whoever took them, to cut them if it freezes.
+    pool.on('acquire', (client) => host.checkOut(client));
+    pool.on('release', (_error, client) => host.checkIn(client));
     host.attach(pool);
     return pool;
   };
