@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { errorText } from '../errors/error-text.js';
 import type { ReplicaLag } from './replica-lag.js';
 
 /** How long a failing host is skipped: `cooldownMs`, doubled for each failure in a row, up to `maxCooldownMs`. */
@@ -80,9 +81,7 @@ export class ReplicaHost {
    * the same outage. Returns true if it was up.
    */
   markDown(error: unknown, now = Date.now()): boolean {
-    // Not `instanceof Error`: errors of Node's own modules may come from another realm (Jest's VM).
-    const { message, code } = (error ?? {}) as { message?: unknown; code?: unknown };
-    this.lastError = String(message || code || error);
+    this.lastError = errorText(error);
     if (this.isDown) return false;
     const { cooldownMs, maxCooldownMs } = this.cooldown;
     this.outages = this.upSince > 0 && now - this.upSince < maxCooldownMs ? this.outages + 1 : 1;

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Client, ClientConfig } from 'pg';
+import { errorText } from '../errors/error-text.js';
 import type { SetRouter } from '../routing/set-router.js';
 import { parseLsn } from '../tokens/lsn.js';
 import type { ReplicaHost } from './replica-host.js';
@@ -109,7 +110,7 @@ export class SetHealth {
       this.primary = { up: true, checkedAt: Date.now() };
       return parseLsn(row.lsn);
     } catch (error) {
-      const message = (error as Error).message;
+      const message = errorText(error);
       if (this.primary.up) this.logger.error(`${this.router.name}: primary ${label} does not answer (${message}); writes and pinned reads of the set fail until it does.`);
       this.primary = { up: false, error: message };
       return undefined;

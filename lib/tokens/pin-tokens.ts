@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { errorText } from '../errors/error-text.js';
 import type { ResolvedPinDbOptions } from '../options/resolve-options.js';
 import type { ContextState } from '../routing/context-state.js';
 import type { RoutingObserver } from '../routing/routing-events.js';
@@ -77,7 +78,7 @@ export class PinTokens {
     try {
       return await set.primaryLsn();
     } catch (error) {
-      this.logger.warn(`${set.name}: could not read the primary's WAL position for a token, so it pins the set for pinSeconds instead: ${(error as Error).message}`);
+      this.logger.warn(`${set.name}: could not read the primary's WAL position for a token, so it pins the set for pinSeconds instead: ${errorText(error)}`);
       return undefined;
     }
   }
