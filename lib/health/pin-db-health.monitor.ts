@@ -52,12 +52,6 @@ export class PinDbHealthMonitor implements OnApplicationBootstrap, OnModuleDestr
     return this.watched.map((watched) => watched.health.report());
   }
 
-  /** Runs a round of checks of every set now (tests, and a health endpoint that wants fresh news). */
-  async checkNow(): Promise<void> {
-    await Promise.all(this.watched.map((watched) => watched.round));
-    await Promise.all(this.watched.map((watched) => watched.health.check()));
-  }
-
   private runRound(watched: Watched): void {
     watched.round = watched.health
       .check()

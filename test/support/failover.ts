@@ -71,12 +71,3 @@ export async function healthRounds(app: INestApplicationContext, rounds: number,
   const target = roundsOf() + rounds;
   while (roundsOf() < target) await new Promise((resolve) => setTimeout(resolve, 20));
 }
-
-/** Polls `condition` every 50 ms until it holds; fails after `timeoutMs` with `what`. */
-export async function eventually(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
