@@ -35,31 +35,24 @@ export function fault(scenario: Scenario, cluster: PgCluster, maxLagBytes: numbe
     await recover();
   };
   const nothing = async () => undefined;
+  // A fault that is one call in and one call out.
+  const simple = (inject: () => Promise<void>, recover: () => Promise<void>): Fault => {
+    const recoverOnce = once(recover);
+    return {
+      prepare: nothing,
+      inject: async () => {
+        injected = true;
+        await inject();
+      },
+      recover: recoverOnce,
+      undo: recoverOnce,
+    };
+  };
   switch (scenario) {
-    case 'kill': {
-      const recover = once(() => cluster.startReplica(REPLICA));
-      return {
-        prepare: nothing,
-        inject: async () => {
-          injected = true;
-          await cluster.killReplica(REPLICA);
-        },
-        recover,
-        undo: recover,
-      };
-    }
-    case 'freeze': {
-      const recover = once(() => cluster.thawReplica(REPLICA));
-      return {
-        prepare: nothing,
-        inject: async () => {
-          injected = true;
-          await cluster.freezeReplica(REPLICA);
-        },
-        recover,
-        undo: recover,
-      };
-    }
+    case 'kill':
+      return simple(() => cluster.killReplica(REPLICA), () => cluster.startReplica(REPLICA));
+    case 'freeze':
+      return simple(() => cluster.freezeReplica(REPLICA), () => cluster.thawReplica(REPLICA));
     case 'lag': {
       let writer: WalWriter | undefined;
       const result: Fault = {
