@@ -3,6 +3,7 @@ import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import type { PostgresDataSourceOptions as PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
 import { UnpinnedWriteError } from '../errors/unpinned-write.error.js';
 import { HostList } from '../health/host-list.js';
+import { PrimaryHost } from '../health/primary-host.js';
 import { ReplicaHost } from '../health/replica-host.js';
 import type { ResolvedPinDbOptions, ResolvedSet } from '../options/resolve-options.js';
 import { parseLsn } from '../tokens/lsn.js';
@@ -23,6 +24,8 @@ export type RoutedTypeOrmOptions = PostgresConnectionOptions & { [SET_ROUTER]?: 
  */
 export class SetRouter implements TokenSetSource {
   readonly hosts: HostList;
+  /** The set's primary: up or down, its last known WAL position, its checked-out connections. */
+  readonly primary: PrimaryHost;
   private readonly logger = new Logger('PinDb');
   private driver?: PostgresDriver;
 
@@ -33,6 +36,7 @@ export class SetRouter implements TokenSetSource {
     private readonly tokenOf: (context: ContextState) => PinToken,
     private readonly events?: RoutingEvents,
   ) {
+    this.primary = new PrimaryHost(set.primary.label);
     const replicas = options.enabled ? set.replicas : [];
     this.hosts = new HostList(
       replicas.map((replica, i) => new ReplicaHost(i, replica.label, options.health)),
