@@ -1,13 +1,17 @@
 import type { PostgresDataSourceOptions as PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
 import type { PinStore } from '../stores/pin-store.js';
 
-/** How to reach one server: fields, or a `url` (postgres://user:password@host:port/database). */
+/**
+ * How to reach one server: fields, or a `url` (postgres://user:password@host:port/database).
+ * Checked at bootstrap: strings are strings, `port` a whole number from 1 to 65535.
+ */
 export interface ServerOptions {
   url?: string;
   host?: string;
   port?: number;
   username?: string;
-  password?: string;
+  /** A string, or a function returning one or a promise of one (pg calls it at each connect, e.g. for a short-lived IAM token). */
+  password?: string | (() => string | Promise<string>);
   database?: string;
   ssl?: PostgresConnectionOptions['ssl'];
   applicationName?: string;
@@ -19,15 +23,29 @@ export type SharedTypeOrmOptions = Omit<PostgresConnectionOptions, 'type' | 'nam
   autoLoadEntities?: boolean;
   /** @nestjs/typeorm: attempts to connect at bootstrap. */
   retryAttempts?: number;
+  /** @nestjs/typeorm: ms between those attempts. */
   retryDelay?: number;
+  /** @nestjs/typeorm: whether a failed connect is tried again. */
+  toRetry?: (error: any) => boolean;
+  /** @nestjs/typeorm: log each failed attempt in full. */
+  verboseRetryLog?: boolean;
+  /** @nestjs/typeorm: do not initialize the DataSource at bootstrap (call `dataSource.initialize()` yourself). */
+  manualInitialization?: boolean;
 };
 
 /** One primary and the replicas that stream from it: one TypeORM DataSource, named after the set. */
 export interface DatabaseSetOptions {
   primary: ServerOptions;
-  /** Each replica's options are merged over the primary's: `{ host: 'replica-1' }` is enough. Default: [] */
+  /**
+   * Each replica's options are merged over the primary's: `{ host: 'replica-1' }` is enough. No two
+   * servers of a set may be the same host, port and database. Default: []
+   */
   replicas?: ServerOptions[];
-  /** TypeORM options for this set only, over the shared `typeorm` options. */
+  /**
+   * TypeORM options for this set only, over the shared `typeorm` options. Unknown keys fail at
+   * bootstrap, and so do connection settings in `extra` (host, port, user, …): servers go in
+   * primary and replicas.
+   */
   typeorm?: SharedTypeOrmOptions;
 }
 
@@ -41,18 +59,22 @@ export interface PinCookieOptions {
   secure?: boolean;
   /** Default: 'lax' */
   sameSite?: 'lax' | 'strict' | 'none';
-  /** Default: '/' */
+  /** A path starting with '/', valid in a Set-Cookie header. Default: '/' */
   path?: string;
-  /** Default: the request's host */
+  /** A bare domain such as 'example.com' or '.example.com' (no scheme, port or path). Default: the request's host */
   domain?: string;
 }
 
 /** A request as the app's framework gives it (Express or Fastify). */
 export type PinRequest = { headers: Record<string, string | string[] | undefined>; [key: string]: any };
 
-/** How replicas are watched, and when one is taken out of the rotation. */
+/**
+ * How replicas are watched, and when one is taken out of the rotation. Minimums, so that a typo
+ * cannot turn the checks into a load of their own: intervalMs ≥ 100, connectTimeoutMs ≥ 50,
+ * cooldownMs and maxCooldownMs > 0 (maxCooldownMs ≥ cooldownMs), maxLagBytes and maxLagSeconds ≥ 0.
+ */
 export class HealthOptions {
-  /** How often each server is checked; each wait is jittered ±20 % so processes do not check in step. Default: 1000 */
+  /** How often each server is checked, at least 100; each wait is jittered ±20 % so processes do not check in step. Default: 1000 */
   intervalMs?: number = 1000;
   /** A replica further behind its primary than this many bytes of WAL serves no reads. Default: 16777216 (16 MiB) */
   maxLagBytes?: number = 16 * 1024 * 1024;
@@ -62,7 +84,7 @@ export class HealthOptions {
   cooldownMs?: number = 5000;
   /** The longest cooldown. Default: 60000 */
   maxCooldownMs?: number = 60_000;
-  /** Connect timeout of replica connections (and of the primary's, unless typeorm.connectTimeoutMS is set), and the most a health check may take. Default: 2000 */
+  /** Connect timeout of replica connections (and of the primary's, unless typeorm.connectTimeoutMS is set), and the most a health check may take; at least 50. Default: 2000 */
   connectTimeoutMs?: number = 2000;
 }
 
@@ -101,7 +123,11 @@ export type ReplicaSelection = 'round-robin' | 'random' | 'least-busy';
  * default given in its comment.
  */
 export class PinDbModuleOptions {
-  /** The database sets by name; `default` is TypeORM's default DataSource. */
+  /**
+   * The database sets by name; `default` is TypeORM's default DataSource. A name is 1 to 63
+   * printable ASCII characters without spaces (letters, digits, punctuation) and not a name of
+   * Object.prototype (constructor, toString, __proto__, …).
+   */
   sets!: Record<string, DatabaseSetOptions>;
   /** TypeORM postgres options shared by every set (entities, synchronize, migrations, logging, poolSize, …). Default: {} */
   typeorm?: SharedTypeOrmOptions = {};

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { serialize } from 'cookie';
 import { PinDbConfigError } from '../errors/pin-db-config.error.js';
 import { MemoryPinStore } from '../stores/memory-pin.store.js';
 import type { PinStore } from '../stores/pin-store.js';
@@ -16,7 +17,8 @@ import {
   SharedTypeOrmOptions,
   StatementTimeoutOptions,
 } from './pin-db-module-options.js';
-import { mergeServerOptions, serverLabel } from './server-options.js';
+import { checkServerFields, mergeServerOptions, serverIdentity, serverLabel } from './server-options.js';
+import { checkTypeOrmOptions } from './typeorm-options.js';
 
 export interface ResolvedServer {
   options: ServerOptions;
@@ -75,7 +77,6 @@ const MODES: RoutingMode[] = ['greedy', 'strict'];
 const CONSISTENCIES: Consistency[] = ['lsn', 'time'];
 const SELECTIONS: ReplicaSelection[] = ['round-robin', 'random', 'least-busy'];
 const SET_KEYS = ['primary', 'replicas', 'typeorm'];
-const SERVER_KEYS = ['url', 'host', 'port', 'username', 'password', 'database', 'ssl', 'applicationName'];
 
 /** Validates PinDbModule options and fills in the defaults; every problem is a PinDbConfigError that says how to fix it. */
 export function resolvePinDbOptions(input: PinDbModuleOptions): ResolvedPinDbOptions {
@@ -101,7 +102,7 @@ export function resolvePinDbOptions(input: PinDbModuleOptions): ResolvedPinDbOpt
   if (typeof options.enabled !== 'boolean') {
     throw new PinDbConfigError(`PinDbModule option enabled must be true or false (got ${String(options.enabled)}).`);
   }
-  const shared = typeOrmOptions(options.typeorm, 'typeorm');
+  const shared = checkTypeOrmOptions(options.typeorm, 'typeorm');
   const sets = resolveSets(options.sets, shared);
   return {
     sets,
@@ -131,9 +132,9 @@ function resolveHealthOptions(input: unknown): Required<HealthOptions> {
   const health = { ...defaults, ...withoutUndefined(input as HealthOptions) } as Required<HealthOptions>;
   for (const key of keys as (keyof HealthOptions)[]) {
     const value = health[key];
-    const allowsZero = key === 'maxLagBytes' || key === 'maxLagSeconds';
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (value === 0 && !allowsZero)) {
-      throw new PinDbConfigError(`PinDbModule option health.${key} must be a number ${allowsZero ? '≥ 0' : '> 0'} (got ${String(value)}); the default is ${defaults[key]}.`);
+    const { min, inclusive, why = '' } = HEALTH_LIMITS[key];
+    if (typeof value !== 'number' || !Number.isFinite(value) || (inclusive ? value < min : value <= min)) {
+      throw new PinDbConfigError(`PinDbModule option health.${key} must be a number ${inclusive ? '≥' : '>'} ${min}${why} (got ${String(value)}); the default is ${defaults[key]}.`);
     }
   }
   if (health.maxCooldownMs < health.cooldownMs) {
@@ -141,6 +142,20 @@ function resolveHealthOptions(input: unknown): Required<HealthOptions> {
   }
   return health;
 }
+
+/**
+ * The least each health figure may be. The check interval and connect timeout have floors of
+ * their own: every server is checked each interval, so intervalMs: 1 would be 1,000 queries a
+ * second per server, and a connect timeout under 50 ms fails a healthy server across a network.
+ */
+const HEALTH_LIMITS: Record<keyof HealthOptions, { min: number; inclusive: boolean; why?: string }> = {
+  intervalMs: { min: 100, inclusive: true, why: ' (every server is checked each interval: less loads the servers with checks)' },
+  connectTimeoutMs: { min: 50, inclusive: true, why: ' (less fails healthy servers over an ordinary network)' },
+  maxLagBytes: { min: 0, inclusive: true },
+  maxLagSeconds: { min: 0, inclusive: true },
+  cooldownMs: { min: 0, inclusive: false },
+  maxCooldownMs: { min: 0, inclusive: false },
+};
 
 function resolveStatementTimeouts(input: unknown): StatementTimeoutOptions {
   if (!isObject(input)) {
@@ -194,6 +209,7 @@ function resolveTokenOptions({ cookie, header, store, clientKey }: PinDbModuleOp
   }
   if (typeof secure !== 'boolean') throw new PinDbConfigError(`PinDbModule option cookie.secure must be true or false (got ${JSON.stringify(secure)}).`);
   oneOf('cookie.sameSite', sameSite, ['lax', 'strict', 'none']);
+  checkCookieAttributes(name, { secure, sameSite, path, domain });
   if (header !== false && (typeof header !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(header))) {
     throw new PinDbConfigError(`PinDbModule option header must be a header name such as 'x-pindb-token', or false (got ${JSON.stringify(header)}).`);
   }
@@ -215,6 +231,36 @@ function resolveTokenOptions({ cookie, header, store, clientKey }: PinDbModuleOp
     store: clientKey ? (store ?? new MemoryPinStore()) : undefined,
     clientKey,
   };
+}
+
+/**
+ * The cookie library checks path and domain only when it writes a token, after the request's
+ * writes have committed: a value it rejects would fail every response that hands out a token. So
+ * each is tried with the same library here, at bootstrap.
+ */
+function checkCookieAttributes(name: string, { secure, sameSite, path, domain }: { secure: boolean; sameSite: PinCookieOptions['sameSite']; path: unknown; domain: unknown }): void {
+  const pathFix = "a path starting with '/', such as '/' or '/api', without ';', '<' or control characters";
+  if (typeof path !== 'string' || !path.startsWith('/') || !serializes(name, { path })) {
+    throw new PinDbConfigError(`PinDbModule option cookie.path must be ${pathFix} (got ${JSON.stringify(path)}).`);
+  }
+  const domainFix = "a bare domain such as 'example.com' or '.example.com' (no scheme, port or path), or left out for the request's host";
+  if (domain !== undefined && (typeof domain !== 'string' || domain === '' || !serializes(name, { domain }))) {
+    throw new PinDbConfigError(`PinDbModule option cookie.domain must be ${domainFix} (got ${JSON.stringify(domain)}).`);
+  }
+  // All together, as a token is written (a check the library may add one day fails here too).
+  const all = { httpOnly: true, secure, sameSite, path, domain, maxAge: 1 };
+  if (!serializes(name, all)) {
+    throw new PinDbConfigError(`PinDbModule options cookie (${JSON.stringify({ name, ...all })}) do not make a valid Set-Cookie header: check cookie.path and cookie.domain.`);
+  }
+}
+
+function serializes(name: string, options: Parameters<typeof serialize>[2]): boolean {
+  try {
+    serialize(name, 'token', options);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function resolveSecrets(secret: unknown): { secrets: string[]; generated: boolean } {
@@ -248,6 +294,13 @@ export function assertKnownSets(sets: Map<string, ResolvedSet>, names: Iterable<
 }
 
 function resolveSets(input: unknown, shared: SharedTypeOrmOptions): Map<string, ResolvedSet> {
+  // `{ sets: { __proto__: { ... } } }` in an object literal sets the prototype, not a set.
+  if (isObject(input) && ![Object.prototype, null].includes(Object.getPrototypeOf(input))) {
+    throw new PinDbConfigError(
+      'PinDbModule option sets must be a plain object of sets by name ({ default: { primary } }); it has a prototype of its own, ' +
+        "as `{ __proto__: ... }` in an object literal makes: '__proto__' cannot be a set name.",
+    );
+  }
   if (!isObject(input) || Object.keys(input).length === 0) {
     throw new PinDbConfigError(
       'PinDbModule needs at least one database set: sets: { default: { primary: { host, port, username, password, database }, replicas: [{ host }] } }.',
@@ -255,6 +308,7 @@ function resolveSets(input: unknown, shared: SharedTypeOrmOptions): Map<string, 
   }
   const sets = new Map<string, ResolvedSet>();
   for (const [name, set] of Object.entries(input)) {
+    checkSetName(name);
     const where = `sets.${name}`;
     if (!isObject(set)) throw new PinDbConfigError(`${where} must be an object with a primary: { primary: { url }, replicas: [...] }.`);
     for (const key of Object.keys(set)) {
@@ -264,7 +318,7 @@ function resolveSets(input: unknown, shared: SharedTypeOrmOptions): Map<string, 
     if (!isObject(primary)) {
       throw new PinDbConfigError(`${where} has no primary: give ${where}.primary as { host, port, username, password, database } or { url }.`);
     }
-    serverFields(primary, `${where}.primary`);
+    checkServerFields(primary, `${where}.primary`);
     if (!Array.isArray(replicas)) {
       throw new PinDbConfigError(`${where}.replicas must be an array of servers, e.g. [{ host: 'replica-1' }] (or leave it out for none).`);
     }
@@ -274,52 +328,52 @@ function resolveSets(input: unknown, shared: SharedTypeOrmOptions): Map<string, 
           `${where}.replicas[${i}] is not an object (got ${JSON.stringify(replica)}): give { host, port? }, merged over the primary's options, or { url }.`,
         );
       }
-      serverFields(replica, `${where}.replicas[${i}]`);
+      checkServerFields(replica, `${where}.replicas[${i}]`);
       const merged = mergeServerOptions(primary, replica);
       return { options: merged, label: serverLabel(merged) };
     });
+    checkDistinctServers(primary, resolvedReplicas, where);
     sets.set(name, {
       name,
       primary: { options: primary, label: serverLabel(primary) },
       replicas: resolvedReplicas,
-      typeorm: { ...shared, ...typeOrmOptions(typeorm, `${where}.typeorm`) },
+      typeorm: { ...shared, ...checkTypeOrmOptions(typeorm, `${where}.typeorm`) },
     });
   }
   return sets;
 }
 
-function serverFields(server: object, where: string): void {
-  for (const key of Object.keys(server)) {
-    if (!SERVER_KEYS.includes(key)) {
-      throw new PinDbConfigError(`Unknown option ${where}.${key}: a server has ${SERVER_KEYS.join(', ')}; other TypeORM options go in typeorm.`);
-    }
+/** Printable ASCII without spaces: a set name travels in tokens, metric labels and log lines. */
+const SET_NAME = /^[\x21-\x7E]{1,63}$/;
+
+function checkSetName(name: string): void {
+  // A set named like a property of every object would be found on objects that do not hold it
+  // (sets['toString']), or change their prototype (__proto__).
+  if (name in Object.prototype) {
+    throw new PinDbConfigError(`PinDbModule set name "${name}" is a name every JavaScript object has (Object.prototype.${name}): name the set otherwise, e.g. "${name}Db".`);
   }
-  const url = (server as ServerOptions).url;
-  if (url !== undefined) {
-    try {
-      new URL(url);
-    } catch {
-      throw new PinDbConfigError(`${where}.url is not a URL: give postgres://user:password@host:port/database.`);
-    }
+  if (!SET_NAME.test(name)) {
+    throw new PinDbConfigError(
+      `PinDbModule set name ${JSON.stringify(name)} is not allowed: a set name is 1 to 63 printable ASCII characters without spaces ` +
+        "(letters, digits, punctuation), e.g. 'default' or 'analytics'.",
+    );
   }
 }
 
-function typeOrmOptions(input: unknown, where: string): SharedTypeOrmOptions {
-  if (input === undefined) return {};
-  if (!isObject(input)) throw new PinDbConfigError(`${where} must be an object of TypeORM postgres options, e.g. { entities: [Product], poolSize: 10 }.`);
-  const record = input as Record<string, unknown>;
-  if (record.type !== undefined && record.type !== 'postgres') {
-    throw new PinDbConfigError(`${where}.type is "${String(record.type)}": nestjs-pindb routes PostgreSQL only; leave type out.`);
-  }
-  for (const key of ['replication', 'name', ...SERVER_KEYS]) {
-    if (key in record) {
+/** Two servers of a set that are one database: reads would count it twice, and a "replica" that is the primary is no replica. */
+function checkDistinctServers(primary: ServerOptions, replicas: ResolvedServer[], where: string): void {
+  const seen = new Map<string, string>([[serverIdentity(primary), `${where}.primary`]]);
+  replicas.forEach((replica, i) => {
+    const identity = serverIdentity(replica.options);
+    const other = seen.get(identity);
+    if (other !== undefined) {
       throw new PinDbConfigError(
-        `${where}.${key} is set by nestjs-pindb from the sets option: put servers in sets.<name>.primary / replicas, and leave ${key} out of typeorm.`,
+        `${where}.replicas[${i}] (${replica.label}) is the same host, port and database as ${other}: ` +
+          'a replica merges over its primary, so give each replica its own host or port (replicas: [{ host: \'replica-1\' }]), and list each once.',
       );
     }
-  }
-  const { type: _type, ...rest } = record;
-  return rest as SharedTypeOrmOptions;
+    seen.set(identity, `${where}.replicas[${i}]`);
+  });
 }
 
 function resolvePinUnsafeMethods(input: unknown, sets: Map<string, ResolvedSet>): string[] {

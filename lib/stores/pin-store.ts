@@ -5,8 +5,12 @@
  */
 export interface PinStore {
   get(key: string): Promise<string | undefined>;
-  /** Keeps `token` under `key` for `ttlSeconds`. */
-  set(key: string, token: string, ttlSeconds: number): Promise<void>;
+  /**
+   * Keeps `token` under `key` for `ttlSeconds`. `source`: who asked, e.g. the client's IP address
+   * (req.ip), so a store can bound the keys one source holds; undefined when unknown. A store may
+   * ignore it.
+   */
+  set(key: string, token: string, ttlSeconds: number, source?: string): Promise<void>;
   delete(key: string): Promise<void>;
 }
 

@@ -43,6 +43,8 @@ describe('bootstrap: bad options fail before anything connects', () => {
     ['an unknown consistency', { ...unreachable, consistency: 'strong' }, /consistency must be 'lsn' or 'time'/],
     ['an unknown replicaSelection', { ...unreachable, replicaSelection: 'nearest' }, /replicaSelection must be/],
     ['a non-positive pinSeconds', { ...unreachable, pinSeconds: 0 }, /pinSeconds must be a number of seconds > 0/],
+    // Before: bootstrap passed, and every write answered 500 after committing (the cookie library throws writing the token).
+    ['a cookie.domain with a scheme', { ...unreachable, cookie: { domain: 'https://x' } }, /cookie\.domain must be a bare domain such as 'example\.com'/],
   ])('forRoot with %s throws PinDbConfigError where the module is declared', (_what, options, message) => {
     expect(() => PinDbModule.forRoot(options as unknown as PinDbModuleOptions)).toThrow(PinDbConfigError);
     expect(() => PinDbModule.forRoot(options as unknown as PinDbModuleOptions)).toThrow(message);
@@ -61,6 +63,12 @@ describe('bootstrap: bad options fail before anything connects', () => {
     const error = await bootstrapError([PinDbModule.forRootAsync({ useFactory: () => ({ ...unreachable, mode: 'eager' }) as unknown as PinDbModuleOptions })]);
     expect(error).toBeInstanceOf(PinDbConfigError);
     expect((error as Error).message).toMatch(/mode must be/);
+  });
+
+  it('forRootAsync: a cookie.domain the cookie library rejects fails the bootstrap, not the first write', async () => {
+    const error = await bootstrapError([PinDbModule.forRootAsync({ useFactory: () => ({ ...unreachable, cookie: { domain: 'https://app.example' } }) })]);
+    expect(error).toBeInstanceOf(PinDbConfigError);
+    expect((error as Error).message).toMatch(/cookie\.domain must be a bare domain .*\(got "https:\/\/app\.example"\)/);
   });
 
   it('forRootAsync: sets returned but not declared are named, with the fix', async () => {

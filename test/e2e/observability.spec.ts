@@ -1,4 +1,5 @@
-import { TerminusModule } from '@nestjs/terminus';
+import { Controller, Get } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import { PinDbRouter } from '../../lib/routing/pin-db.router.js';
 import { PinDbHealthIndicator } from '../../lib/terminus/index.js';
 import { FAST_HEALTH, healthRounds, replicaHost } from '../support/failover.js';
@@ -6,6 +7,30 @@ import { HealthController, MetricsController, scrape } from '../support/observab
 import { NotesService, ProbeController } from '../support/probe.js';
 import { clusterApp, createTestApp } from '../support/test-app.js';
 import { describeWithFaults } from '../support/test-cluster.js';
+
+/** A health endpoint the public may reach: flags only, no server addresses or driver errors. */
+@Controller()
+class PublicHealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly pindb: PinDbHealthIndicator,
+  ) {}
+
+  @Get('health/public')
+  @HealthCheck()
+  check() {
+    return this.health.check([() => this.pindb.isHealthy('database', { details: false })]);
+  }
+}
+
+/** Every server in a `details: false` body has only up/readable/lagging, and no address shows anywhere. */
+function expectFlagsOnly(body: any, servers: string[]): void {
+  for (const set of Object.values(body.details.database.sets) as { primary: object; replicas: object[] }[]) {
+    for (const server of [set.primary, ...set.replicas]) expect(Object.keys(server).every((key) => ['up', 'readable', 'lagging'].includes(key))).toBe(true);
+  }
+  const text = JSON.stringify(body);
+  for (const server of servers) expect(text).not.toContain(server);
+}
 
 describeWithFaults('observability: the Terminus indicator and the Prometheus metrics', () => {
   const env = clusterApp('express', (cluster) => ({
@@ -17,7 +42,7 @@ describeWithFaults('observability: the Terminus indicator and the Prometheus met
     },
     // logger: false: Terminus logs every failed check as an error; the 503s below are expected.
     imports: [TerminusModule.forRoot({ logger: false })],
-    controllers: [ProbeController, HealthController, MetricsController],
+    controllers: [ProbeController, HealthController, PublicHealthController, MetricsController],
     providers: [NotesService, PinDbHealthIndicator],
   }));
   afterAll(() => env.cluster?.startPrimary().catch(() => undefined));
@@ -44,6 +69,18 @@ describeWithFaults('observability: the Terminus indicator and the Prometheus met
     );
     expect(set.replicas.every((replica: { downUntil?: string }) => replica.downUntil === undefined)).toBe(true);
     expect(body.details.database.sets.solo).toEqual({ primary: { server: primary, up: true, checkedAt: expect.any(String) }, replicas: [] });
+  });
+
+  it('/health/public ({ details: false }): the same verdict, with only up/readable/lagging per set and server index', async () => {
+    const { primary, replicas } = servers();
+    const { status, body } = await env.app.get('/health/public');
+    expect(status).toBe(200);
+    expect(body.details.database.status).toBe('up');
+    expect(body.details.database.sets).toEqual({
+      default: { primary: { up: true }, replicas: [0, 1].map(() => ({ up: true, readable: true, lagging: false })) },
+      solo: { primary: { up: true }, replicas: [] },
+    });
+    expectFlagsOnly(body, [primary, ...replicas]);
   });
 
   it('/metrics counts statements by role and server, tokens issued after a POST and ignored tokens', async () => {
@@ -84,6 +121,13 @@ describeWithFaults('observability: the Terminus indicator and the Prometheus met
     expect(stopped).toMatchObject({ server: replicas[0], up: false, readable: false, error: expect.any(String) });
     expect(stopped.lagBytes).toBeUndefined(); // its last reading is stale
     expect(other).toMatchObject({ server: replicas[1], up: true, readable: true });
+    const publicDown = await env.app.get('/health/public');
+    expect(publicDown.status).toBe(200);
+    expect(publicDown.body.details.database.sets.default.replicas).toEqual([
+      { up: false, readable: false, lagging: expect.any(Boolean) },
+      { up: true, readable: true, lagging: false },
+    ]);
+    expectFlagsOnly(publicDown.body, [primary, ...replicas, stopped.error]);
 
     scraped = await scrape(env.app);
     expect(replicas.map((server) => scraped('pindb_replica_readable', { set: 'default', server }))).toEqual([0, 1]);
@@ -131,6 +175,11 @@ describeWithFaults('observability: the Terminus indicator and the Prometheus met
     expect(down.body.error.database.status).toBe('down');
     expect(down.body.details.database.sets.default.primary).toMatchObject({ server: primary, up: false, error: expect.any(String) });
     expect(down.body.details.database.sets.solo.primary).toMatchObject({ server: primary, up: false, error: expect.any(String) });
+    const publicDown = await env.app.get('/health/public');
+    expect(publicDown.status).toBe(503);
+    expect(publicDown.body.error.database.status).toBe('down');
+    expect(publicDown.body.details.database.sets.default.primary).toEqual({ up: false });
+    expectFlagsOnly(publicDown.body, [primary, down.body.details.database.sets.default.primary.error]);
     expect((await scrape(env.app))('pindb_primary_up', { set: 'default', server: primary })).toBe(0);
 
     await env.cluster.startPrimary();
