@@ -1,45 +1,153 @@
+import { TokenType, Tokens, tokenize } from './sql-tokenizer.js';
+import { classifyPart, WRITE } from './statement-part.js';
+
 /**
- * What a statement does to routing:
- * - `read`: may run on a replica (SELECT, WITH without data-modifying parts, SHOW, EXPLAIN, …);
- * - `write`: changes data or schema, opens a transaction or takes row locks: primary only, and it pins;
- * - `session`: transaction and session control that follows whatever came before (COMMIT, SET, …).
- * Anything not recognised is a write: sending a read to the primary costs little, sending a
- * write to a replica fails.
+ * Where a statement may run:
+ * - `read`: on a replica (SELECT, WITH without data-modifying parts, SHOW, EXPLAIN, …);
+ * - `write`: on the primary only, and it pins (changes data or schema, takes row locks, starts a
+ *   transaction, calls a primary-only or data-changing function, SELECT INTO, LISTEN/NOTIFY, and
+ *   anything not recognised: sending a read to the primary costs little, a write to a replica fails);
+ * - `session`: transaction or session control that follows whatever connection came before
+ *   (COMMIT, ROLLBACK, SAVEPOINT, RELEASE, SET, RESET, DISCARD, DEALLOCATE, EXECUTE, …).
  */
 export type StatementKind = 'read' | 'write' | 'session';
 
-const READ_HEADS = new Set(['SELECT', 'VALUES', 'TABLE', 'SHOW', 'FETCH', 'MOVE', 'CLOSE']);
-const SESSION_HEADS = new Set(['COMMIT', 'END', 'ROLLBACK', 'ABORT', 'RELEASE', 'SAVEPOINT', 'SET', 'RESET', 'DISCARD', 'DEALLOCATE', 'LISTEN', 'UNLISTEN']);
-const LOCKING_CLAUSE = /\bFOR\s+(?:NO\s+KEY\s+UPDATE|UPDATE|KEY\s+SHARE|SHARE)\b/i;
-const DATA_MODIFYING = /\b(?:INSERT|UPDATE|DELETE|MERGE)\b/i;
-const ANALYZE = /\bANALY[SZ]E\b/i;
-const HEAD = /^[\s(]*([A-Za-z]+)/;
+export interface StatementClass {
+  readonly kind: StatementKind;
+  /** A transaction is open after the text that it started (BEGIN, START TRANSACTION); kind is then 'write'. */
+  readonly beginsTransaction: boolean;
+  /**
+   * The text ends the transaction open before it: 'commit' for COMMIT / END (not COMMIT PREPARED,
+   * not COMMIT AND CHAIN) and PREPARE TRANSACTION, 'rollback' for ROLLBACK / ABORT (not ROLLBACK
+   * TO SAVEPOINT, not ROLLBACK PREPARED).
+   */
+  readonly endsTransaction?: 'commit' | 'rollback';
+  /**
+   * State left on the connection beyond the transaction. 'replayable': the text is only plain SET,
+   * RESET, DISCARD (SET ROLE, SET SESSION AUTHORIZATION, …; not SET LOCAL, SET TRANSACTION, SET
+   * CONSTRAINTS), which sent again verbatim on another connection carries the state. 'sticky':
+   * state that cannot be carried so (set_config() or setseed() in a query, PREPARE, DECLARE … WITH
+   * HOLD, CREATE TEMP …, SELECT … INTO TEMP, LISTEN, session-level advisory locks, …).
+   */
+  readonly sessionState?: 'replayable' | 'sticky';
+  /**
+   * Kind 'read' (or 'session'), but it calls a function not known to be read-only (a user's
+   * `my_fn()`): sent to the primary it may write, so routing treats it as a write there. On a
+   * replica the server itself refuses a write (SQLSTATE 25006).
+   */
+  readonly mayWrite: boolean;
+}
 
+// TypeORM sends the same few texts again and again, with $n parameters: most lookups hit.
+const MAX_CACHED = 2000;
+const MAX_CACHED_LENGTH = 8192;
+const cache = new Map<string, StatementClass>();
+
+/**
+ * The class of a statement text, which may hold several statements separated by `;` (their
+ * classes are combined: any write makes it a write). Linear in the length of the text.
+ */
+export function classifyStatement(sql: string): StatementClass {
+  const cached = cache.get(sql);
+  if (cached) return cached;
+  const result = classifyText(sql);
+  if (sql.length <= MAX_CACHED_LENGTH) {
+    // Clearing when full is cheap and keeps the hot texts: they are back after one miss each.
+    if (cache.size >= MAX_CACHED) cache.clear();
+    cache.set(sql, result);
+  }
+  return result;
+}
+
+/** Just the kind: what routing needed before the flags existed. */
 export function statementKind(sql: string): StatementKind {
-  const leading = HEAD.exec(sql);
-  const head = (leading ? leading[1] : HEAD.exec(stripCommentsAndLiterals(sql))?.[1])?.toUpperCase();
-  if (!head) return 'write';
-  if (SESSION_HEADS.has(head)) return 'session';
-  if (head === 'EXPLAIN') return mentions(sql, ANALYZE) && mentions(sql, DATA_MODIFYING) ? 'write' : 'read';
-  if (head === 'WITH') return mentions(sql, DATA_MODIFYING) || mentions(sql, LOCKING_CLAUSE) ? 'write' : 'read';
-  if (READ_HEADS.has(head)) return mentions(sql, LOCKING_CLAUSE) ? 'write' : 'read';
-  return 'write';
+  return classifyStatement(sql).kind;
+}
+
+function classifyText(sql: string): StatementClass {
+  const tokens = tokenize(sql);
+  const standard = classifyTokens(tokens);
+  if (!tokens.backslashInString) return standard;
+  // A backslash in a '…' string escapes the next character when standard_conforming_strings is
+  // off: the text may then split differently. The more cautious reading of the two wins.
+  return combine([standard, classifyTokens(tokenize(sql, true))], true);
 }
 
 /**
- * Whether the statement's own text (not a comment, string or quoted identifier) matches. The raw
- * text is tried first: most statements do not match at all, and then nothing needs stripping.
+ * Splits at each `;` that ends a statement: not one inside parentheses (CREATE RULE … DO (…; …))
+ * nor inside a CREATE FUNCTION's BEGIN ATOMIC … END body.
  */
-function mentions(sql: string, pattern: RegExp): boolean {
-  return pattern.test(sql) && pattern.test(stripCommentsAndLiterals(sql));
+function classifyTokens(tokens: Tokens): StatementClass {
+  const { types, texts } = tokens;
+  const parts: StatementClass[] = [];
+  let start = 0;
+  let depth = 0;
+  let atomic = 0;
+  const n = types.length;
+  for (let k = 0; k <= n; k++) {
+    const type = types[k];
+    if (k < n && type === TokenType.Punct) {
+      const text = texts[k];
+      if (text === '(') depth++;
+      else if (text === ')') depth = Math.max(0, depth - 1);
+      if (text !== ';' || depth > 0 || atomic > 0) continue;
+    } else if (k < n) {
+      if (type === TokenType.Word && types[start] === TokenType.Word && texts[start] === 'create') {
+        const text = texts[k];
+        if (text === 'atomic' && texts[k - 1] === 'begin') atomic++;
+        else if (atomic > 0 && text === 'case') atomic++;
+        else if (atomic > 0 && text === 'end') atomic--;
+      }
+      continue;
+    }
+    if (k > start) parts.push(classifyPart(tokens, start, k));
+    start = k + 1;
+  }
+  return combine(parts, false);
 }
 
-/** Comments, string literals and quoted identifiers could hold any keyword: blank them out. */
-function stripCommentsAndLiterals(sql: string): string {
-  return sql
-    .replace(/\/\*[\s\S]*?\*\//g, ' ')
-    .replace(/--[^\n]*/g, ' ')
-    .replace(/\$([A-Za-z_]*)\$[\s\S]*?\$\1\$/g, "''")
-    .replace(/'(?:[^']|'')*'/g, "''")
-    .replace(/"(?:[^"]|"")*"/g, '""');
+/**
+ * Several statements of one text, in order (or, with `alternatives`, two readings of one text):
+ * any write makes a write, then any session statement a session one. A transaction is begun if the
+ * last BEGIN comes after the last end, and ended if an end comes before any BEGIN.
+ */
+function combine(parts: StatementClass[], alternatives: boolean): StatementClass {
+  if (parts.length === 0) return WRITE; // nothing but comments: unknown
+  if (parts.length === 1) return parts[0];
+  let kind: StatementKind = 'read';
+  let mayWrite = false;
+  let sticky = false;
+  let replayable = true;
+  let beginsTransaction = false;
+  let endsTransaction: StatementClass['endsTransaction'];
+  let begun = false;
+  for (const part of parts) {
+    if (part.kind === 'write') kind = 'write';
+    else if (part.kind === 'session' && kind === 'read') kind = 'session';
+    mayWrite ||= part.mayWrite;
+    sticky ||= part.sessionState === 'sticky';
+    replayable &&= part.sessionState === 'replayable';
+    if (alternatives) {
+      beginsTransaction ||= part.beginsTransaction;
+      endsTransaction ??= part.endsTransaction;
+      continue;
+    }
+    if (part.endsTransaction) {
+      if (!begun) endsTransaction ??= part.endsTransaction;
+      beginsTransaction = false;
+    }
+    if (part.beginsTransaction) {
+      beginsTransaction = true;
+      begun = true;
+    }
+  }
+  // Replaying a text that also reads or writes would run those again: only SET-like texts replay.
+  const sessionState = sticky ? 'sticky' : replayable ? 'replayable' : parts.some((p) => p.sessionState) ? 'sticky' : undefined;
+  return Object.freeze({
+    kind,
+    beginsTransaction,
+    mayWrite: mayWrite && kind !== 'write',
+    ...(endsTransaction ? { endsTransaction } : {}),
+    ...(sessionState ? { sessionState } : {}),
+  });
 }
