@@ -30,7 +30,7 @@ export class CheckedOutConnections {
   cutAll(): number {
     const count = this.clients.size;
     for (const client of this.clients) {
-      (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+      client.connection?.stream?.destroy();
     }
     this.clients.clear();
     return count;

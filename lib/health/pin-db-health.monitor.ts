@@ -13,6 +13,12 @@ interface Watched {
  * (each wait jittered ±20 %, so the instances of an app do not check in step), from bootstrap
  * until shutdown. Its timers are unref'd and cleared on shutdown: they keep neither the process
  * nor a test runner alive.
+ *
+ * Bootstrap waits for the first round: no replica serves a read before a check has seen it in
+ * recovery, so without it the app's first requests would all go to the primary. A check's connect
+ * and its query are each bounded by `health.connectTimeoutMs`, and the replicas are checked after
+ * the primary, so a frozen server delays bootstrap by at most four times that (a refused one by
+ * next to nothing).
  */
 @Injectable()
 export class PinDbHealthMonitor implements OnApplicationBootstrap, OnModuleDestroy {
@@ -23,7 +29,7 @@ export class PinDbHealthMonitor implements OnApplicationBootstrap, OnModuleDestr
 
   constructor(@Inject(PinDbRouter) private readonly router: PinDbRouter) {}
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
     // Every set, for its primary's health; its replicas too when it has some (with enabled: false
     // it has none). A DataSource not created has no pools.
     for (const setRouter of this.router.all()) {
@@ -33,6 +39,7 @@ export class PinDbHealthMonitor implements OnApplicationBootstrap, OnModuleDestr
       this.runRound(watched);
     }
     this.firstRounds = Promise.all(this.watched.map((watched) => watched.round));
+    await this.firstRounds;
   }
 
   /** Resolves once every set has had its first round: a report asked for at startup then says something. */

@@ -1,5 +1,6 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import { errorText } from '../errors/error-text.js';
+import { CheckedOutConnections } from './checked-out-connections.js';
 import type { ReplicaLag } from './replica-lag.js';
 
 /** How long a failing host is skipped: `cooldownMs`, doubled for each failure in a row, up to `maxCooldownMs`. */
@@ -17,18 +18,16 @@ export interface ReplicaReading extends ReplicaLag {
   replayLsn?: bigint;
   /** Date.now() when read. */
   at: number;
-  /** Date.now() of the last check that found it caught up: its time lag cannot be older than that. */
-  caughtUpAt?: number;
 }
 
 /**
  * One replica of a set (GitLab's Host): its pool once TypeORM has connected, whether it may serve
- * reads (up, in recovery, not lagging), and what the health monitor last read from it.
+ * reads (up, seen in recovery, not lagging), and what the health monitor last read from it.
  */
 export class ReplicaHost {
   private pool?: Pool;
-  /** Connections checked out of the pool: cut when the host is found dead, so reads stuck on it move on. */
-  private readonly checkedOut = new Set<PoolClient>();
+  /** Connections checked out of its pool: cut when a health check fails, so reads stuck on it move on. */
+  readonly connections = new CheckedOutConnections();
   private isDown = false;
   /** Outages in a row: each one that starts soon after the last ended doubles the cooldown. */
   private outages = 0;
@@ -42,8 +41,6 @@ export class ReplicaHost {
   reading?: ReplicaReading;
   /** Behind its primary past maxLagBytes or maxLagSeconds. */
   lagging = false;
-  /** No longer in recovery: promoted to a primary of its own, so it no longer follows the set's primary. */
-  promoted = false;
 
   constructor(
     readonly index: number,
@@ -60,9 +57,18 @@ export class ReplicaHost {
     return this.pool;
   }
 
-  /** May serve the next read: connected, up, in recovery and not lagging. Runs for every read. */
+  /**
+   * May serve the next read: connected, up, not lagging, and a health check has seen it in
+   * recovery. Until one has, it may be anything, a standalone primary too, which would serve
+   * stale or foreign data and take misclassified writes. Runs for every read.
+   */
   get readable(): boolean {
-    return this.pool !== undefined && !this.isDown && !this.lagging && !this.promoted;
+    return this.pool !== undefined && !this.isDown && !this.lagging && this.reading?.inRecovery === true;
+  }
+
+  /** Its last health check found it out of recovery: promoted, or never a replica, so it does not follow the set's primary. */
+  get promoted(): boolean {
+    return this.reading !== undefined && !this.reading.inRecovery;
   }
 
   get down(): boolean {
@@ -117,32 +123,8 @@ export class ReplicaHost {
     return this.pool ? this.pool.totalCount - this.pool.idleCount : 0;
   }
 
-  /** One statement on a pooled connection (checked out like a read's, so cutCheckedOut ends it too). */
+  /** One statement on a pooled connection (checked out like a read's, so cutting `connections` ends it too). */
   async query<T>(sql: string): Promise<T[]> {
     return (await this.pool!.query(sql)).rows as T[];
-  }
-
-  /** Its pool checked a connection out (pg-pool's 'acquire'). */
-  checkOut(client: PoolClient): void {
-    this.checkedOut.add(client);
-  }
-
-  /** A connection went back to its pool, or was destroyed (pg-pool's 'release'). */
-  checkIn(client: PoolClient): void {
-    this.checkedOut.delete(client);
-  }
-
-  /**
-   * Cuts every checked-out connection. A frozen server never answers a query already sent, and
-   * the kernel keeps its TCP connections alive, so only closing the socket ends the wait: the
-   * query then fails as a lost connection, and the read is retried elsewhere.
-   */
-  cutCheckedOut(): number {
-    const count = this.checkedOut.size;
-    for (const client of this.checkedOut) {
-      (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
-    }
-    this.checkedOut.clear();
-    return count;
   }
 }

@@ -35,7 +35,7 @@ export class ServerProbe {
     this.connecting = undefined;
     if (!client) return;
     // end() waits for the server to acknowledge, which a frozen server never does: cut the socket.
-    (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+    client.connection?.stream?.destroy();
     client.end().catch(() => undefined);
   }
 
@@ -43,7 +43,7 @@ export class ServerProbe {
     if (this.client) return Promise.resolve(this.client);
     if (this.connecting) return this.connecting;
     // The app pool's own settings (host, credentials, ssl, …), with the probe's time limits.
-    const { max: _max, idleTimeoutMillis: _idle, ...settings } = (this.pool as unknown as { options: ClientConfig & Record<string, unknown> }).options;
+    const { max: _max, idleTimeoutMillis: _idle, ...settings } = this.pool.options;
     const client = new this.ClientClass({
       ...settings,
       application_name: 'nestjs-pindb health',

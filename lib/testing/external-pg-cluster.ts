@@ -34,6 +34,10 @@ class ExternalPgCluster extends BasePgCluster implements PgCluster {
   killReplica = this.unsupported('killReplica');
   freezeReplica = this.unsupported('freezeReplica');
   thawReplica = this.unsupported('thawReplica');
+  freezePrimary = this.unsupported('freezePrimary');
+  thawPrimary = this.unsupported('thawPrimary');
+  cutReplicaStream = this.unsupported('cutReplicaStream');
+  restoreReplicaStream = this.unsupported('restoreReplicaStream');
   pauseReplay = this.unsupported('pauseReplay');
   resumeReplay = this.unsupported('resumeReplay');
   setApplyDelay = this.unsupported('setApplyDelay');

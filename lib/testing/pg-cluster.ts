@@ -22,7 +22,7 @@ export interface PgCluster {
 
   /** Shuts replica i down: `fast` (clean) or `immediate` (no checkpoint, as a power cut would). */
   stopReplica(i: number, mode?: Extract<StopMode, 'fast' | 'immediate'>): Promise<void>;
-  /** Starts replica i again and resolves when it is streaming. */
+  /** Starts replica i again and resolves when it is streaming (if cut off by cutReplicaStream, when it accepts connections). */
   startReplica(i: number): Promise<void>;
   /** SIGKILL of replica i's postmaster. */
   killReplica(i: number): Promise<void>;
@@ -31,8 +31,19 @@ export interface PgCluster {
   thawReplica(i: number): Promise<void>;
   /** Shuts the primary down (`fast` or `immediate`); the replicas keep serving what they have. */
   stopPrimary(mode?: Extract<StopMode, 'fast' | 'immediate'>): Promise<void>;
-  /** Starts the primary again and resolves when every running replica streams from it again. */
+  /** Starts the primary again and resolves when every running replica streams from it again (but those cut off by cutReplicaStream). */
   startPrimary(): Promise<void>;
+  /** SIGSTOP of every process of the primary: connects and queries, those already sent too, hang until thawPrimary. */
+  freezePrimary(): Promise<void>;
+  thawPrimary(): Promise<void>;
+  /**
+   * Replica i loses its WAL stream, as a network cut between it and the primary would: it stays
+   * up and answers queries with what it had replayed, and receives nothing more. Resolves once the
+   * primary no longer streams to it. waitForReplay leaves it out until restoreReplicaStream.
+   */
+  cutReplicaStream(i: number): Promise<void>;
+  /** Reconnects replica i to the primary; resolves when it streams again. */
+  restoreReplicaStream(i: number): Promise<void>;
   /** Replica i keeps receiving WAL but stops applying it. */
   pauseReplay(i: number): Promise<void>;
   resumeReplay(i: number): Promise<void>;

@@ -49,6 +49,8 @@ class EmbeddedPgCluster extends BasePgCluster implements PgCluster {
   private readonly primaryServer: PgServer;
   private readonly replicaServers: PgServer[];
   private readonly reaper: ClusterReaper;
+  /** Replicas cut off from the primary's WAL by cutReplicaStream. */
+  private readonly cut = new Set<number>();
   private stopping?: Promise<void>;
 
   constructor(
@@ -128,7 +130,8 @@ class EmbeddedPgCluster extends BasePgCluster implements PgCluster {
 
   async startReplica(i: number): Promise<void> {
     await this.replica(i).start();
-    await this.waitForStreaming(i);
+    // A cut replica keeps its dead primary_conninfo across restarts (postgresql.auto.conf).
+    if (!this.cut.has(i)) await this.waitForStreaming(i);
   }
 
   async killReplica(i: number): Promise<void> {
@@ -141,6 +144,42 @@ class EmbeddedPgCluster extends BasePgCluster implements PgCluster {
 
   async thawReplica(i: number): Promise<void> {
     this.replica(i).thaw();
+  }
+
+  async freezePrimary(): Promise<void> {
+    this.checkNotStopped();
+    this.primaryServer.freeze();
+  }
+
+  async thawPrimary(): Promise<void> {
+    this.checkNotStopped();
+    this.primaryServer.thaw();
+  }
+
+  /**
+   * Points replica i's primary_conninfo at a Unix socket directory that does not exist and reloads:
+   * its walreceiver restarts, and every reconnect fails at once. Unlike a stopped walreceiver
+   * (SIGSTOP), nothing is left hanging for a shutdown to trip on, and the cut survives restarts.
+   */
+  async cutReplicaStream(i: number): Promise<void> {
+    this.replica(i);
+    const nowhere = `host='${join(this.baseDir, 'no-primary-here')}' port=${this.primary.port} user=postgres application_name=${replicaName(i)}`;
+    await this.query(i, `ALTER SYSTEM SET primary_conninfo = '${nowhere.replace(/'/g, "''")}'`);
+    await this.query(i, 'SELECT pg_reload_conf()');
+    this.cut.add(i);
+    await this.until(
+      'primary',
+      `SELECT NOT EXISTS (SELECT 1 FROM pg_stat_replication WHERE application_name = '${replicaName(i)}') AS done`,
+      `the primary to stop streaming to replica ${i}`,
+    );
+  }
+
+  async restoreReplicaStream(i: number): Promise<void> {
+    this.replica(i);
+    await this.query(i, 'ALTER SYSTEM RESET primary_conninfo');
+    await this.query(i, 'SELECT pg_reload_conf()');
+    this.cut.delete(i);
+    await this.waitForStreaming(i);
   }
 
   async pauseReplay(i: number): Promise<void> {
@@ -172,12 +211,16 @@ class EmbeddedPgCluster extends BasePgCluster implements PgCluster {
   }
 
   protected override replicasToWaitFor(): number[] {
-    return this.replicaServers.flatMap((server, i) => (server.running ? [i] : []));
+    return this.replicaServers.flatMap((server, i) => (server.running && !this.cut.has(i) ? [i] : []));
   }
 
   private replica(i: number): PgServer {
     if (this.stopping) throw new PgClusterError('This cluster has been stopped: start a new one with startPgCluster().');
     return this.replicaServers[this.checkReplicaIndex(i)];
+  }
+
+  private checkNotStopped(): void {
+    if (this.stopping) throw new PgClusterError('This cluster has been stopped: start a new one with startPgCluster().');
   }
 
   private allServers(): PgServer[] {
@@ -200,7 +243,7 @@ class EmbeddedPgCluster extends BasePgCluster implements PgCluster {
     }
   }
 
-  private async until(i: number, sql: string, what: string): Promise<void> {
+  private async until(i: 'primary' | number, sql: string, what: string): Promise<void> {
     const deadline = Date.now() + 10_000;
     while (!(await this.query<{ done: boolean }>(i, sql))[0].done) {
       if (Date.now() > deadline) throw new PgClusterError(`Timed out waiting for ${what}.`);

@@ -2,9 +2,15 @@ import type { Pool, PoolConfig } from 'pg';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import type { PostgresDataSourceOptions as PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
 import type { PostgresConnectionCredentialsOptions } from 'typeorm/driver/postgres/PostgresConnectionCredentialsOptions.js';
+import type { CheckedOutConnections } from '../health/checked-out-connections.js';
 import type { SetRouter } from '../routing/set-router.js';
 
 type CreatePool = (options: PostgresConnectionOptions, credentials: PostgresConnectionCredentialsOptions) => Promise<Pool>;
+
+/** TypeORM's PostgresDriver.createPool, protected there. */
+interface PoolFactory {
+  createPool: CreatePool;
+}
 
 /**
  * Takes over the creation of the set's connection pools (TypeORM's `createPool`):
@@ -13,17 +19,34 @@ type CreatePool = (options: PostgresConnectionOptions, credentials: PostgresConn
  *   first reads find out whether it is up;
  * - replica connections time out after `health.connectTimeoutMs`, so a frozen replica cannot hold
  *   a read for the OS's TCP timeout; the primary's too, unless `typeorm.connectTimeoutMS` is set;
- * - each role's connections get its `statementTimeoutMs` as PostgreSQL's statement_timeout.
+ * - each role's connections get its `statementTimeoutMs` as PostgreSQL's statement_timeout;
+ * - every server's checked-out connections are tracked (the primary's on `router.primary`, a
+ *   replica's on its host), so that the health monitor can cut them when the server stops
+ *   answering.
+ * A pool is told apart by the credentials object TypeORM passes, the very one of the set's
+ * `replication` options: one that matches neither the primary's nor a replica's is an error, not a
+ * guess, since routing by a wrong guess would send writes to a replica or reads to nowhere.
  */
 export function installServerPools(driver: PostgresDriver, router: SetRouter): void {
-  const createPool = (driver as unknown as { createPool: CreatePool }).createPool.bind(driver);
+  const factory = driver as unknown as PoolFactory;
+  const createPool = factory.createPool.bind(driver);
   const { health, statementTimeoutMs } = router.options;
-  (driver as unknown as { createPool: CreatePool }).createPool = async (options, credentials) => {
-    const index = options.replication?.slaves.indexOf(credentials) ?? -1;
-    const host = router.hosts.hosts[index];
-    if (!host) {
+  factory.createPool = async (options, credentials) => {
+    // Without `replication` TypeORM passes the options themselves as the primary's credentials.
+    const primaryCredentials = options.replication ? options.replication.master : options;
+    if (credentials === primaryCredentials) {
       const extra = withStatementTimeout(options.extra, statementTimeoutMs.primary);
-      return createPool({ ...options, connectTimeoutMS: options.connectTimeoutMS ?? health.connectTimeoutMs, extra }, credentials);
+      const pool = await createPool({ ...options, connectTimeoutMS: options.connectTimeoutMS ?? health.connectTimeoutMs, extra }, credentials);
+      track(pool, router.primary.connections);
+      return pool;
+    }
+    const host = router.hosts.hosts[options.replication?.slaves.indexOf(credentials) ?? -1];
+    if (!host) {
+      throw new Error(
+        `nestjs-pindb could not match the pool TypeORM is creating (${serverOf(credentials)}) to a server of the set "${router.name}": ` +
+          `its credentials are neither the primary's (${router.primary.label}) nor a replica's (${router.hosts.hosts.map((h) => h.label).join(', ') || 'none'}). ` +
+          'The DataSource must be created from the options PinDbModule gives it, with their `replication` unchanged.',
+      );
     }
     // The same settings TypeORM's createPool gives a pool, in the same order (`extra` over the rest).
     const config: PoolConfig = {
@@ -44,12 +67,22 @@ export function installServerPools(driver: PostgresDriver, router: SetRouter): v
     // drops it. Without a listener pg would crash the app; whether the replica is down is for the
     // next connect or health check to say.
     pool.on('error', options.poolErrorHandler ?? (() => undefined));
-    // The host knows its checked-out connections, whoever took them, to cut them if it freezes.
-    pool.on('acquire', (client) => host.checkOut(client));
-    pool.on('release', (_error, client) => host.checkIn(client));
+    track(pool, host.connections);
     host.attach(pool);
     return pool;
   };
+}
+
+/** The server knows its checked-out connections, whoever took them, to cut them if it freezes. */
+function track(pool: Pool, connections: CheckedOutConnections): void {
+  pool.on('acquire', (client) => connections.checkOut(client));
+  pool.on('release', (_error, client) => connections.checkIn(client));
+}
+
+/** host:port (or "a connection URL") for the message: never the password. */
+function serverOf(credentials: PostgresConnectionCredentialsOptions): string {
+  if (credentials.host !== undefined || credentials.port !== undefined) return `${credentials.host ?? 'localhost'}:${credentials.port ?? 5432}`;
+  return credentials.url ? 'a connection URL' : 'no host';
 }
 
 function withStatementTimeout(extra: unknown, statementTimeout: number | undefined): Record<string, unknown> {

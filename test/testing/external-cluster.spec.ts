@@ -26,6 +26,8 @@ describe('connectPgCluster: an existing cluster given by URLs', () => {
   it('refuses fault controls with an error that says why, and stop() leaves the servers running', async () => {
     await expect(external.stopReplica(0)).rejects.toThrow(PgClusterError);
     await expect(external.freezeReplica(0)).rejects.toThrow(/needs a cluster started by startPgCluster/);
+    await expect(external.freezePrimary()).rejects.toThrow(/freezePrimary\(\) needs a cluster started by startPgCluster/);
+    await expect(external.cutReplicaStream(0)).rejects.toThrow(/cutReplicaStream\(\) needs a cluster started by startPgCluster/);
     await external.stop();
     expect(await started.query(0, 'SELECT 1 AS up')).toEqual([{ up: 1 }]);
   });
