@@ -1,3 +1,4 @@
 export * from './no-database-available.error.js';
 export * from './pin-db-config.error.js';
 export * from './unpinned-write.error.js';
+export * from './replica-session-state.error.js';

@@ -1,3 +1,4 @@
+import type { PinRequest } from '../options/pin-db-module-options.js';
 import type { PinToken } from '../tokens/pin-token.js';
 import { RoutingStatsCollector } from './routing-stats.js';
 
@@ -20,6 +21,33 @@ class SetSelection {
 }
 
 /**
+ * What a context wrote to one set's primary, for its read-your-writes token. A write whose commit
+ * was seen gives the exact WAL position to wait for; one whose outcome or position is unknown (its
+ * connection was lost after it was sent, or it is still streaming) can only pin by time.
+ */
+export class SetWrites {
+  /** The primary's WAL position read right after the context's last commit of the set. */
+  committedLsn?: bigint;
+  /** A write was sent whose commit position is not known. */
+  uncertain = false;
+
+  committed(lsn: bigint): void {
+    if (this.committedLsn === undefined || lsn > this.committedLsn) this.committedLsn = lsn;
+  }
+}
+
+/**
+ * The client's token in a pin store, loaded at the first routing decision that can name the
+ * client's key (`clientKey` may need a user that a guard sets: until it answers, the load waits).
+ */
+export interface StoredTokenLoad {
+  /** The client's key in the store, or undefined while the request cannot name it yet. */
+  key(): string | undefined;
+  /** Set once loaded (or failed): later decisions do not ask the store again. */
+  done?: Promise<void>;
+}
+
+/**
  * The state of one pinning context: one HTTP request, message, job or `routing.run()`. It lives
  * as long as the context; scopes (usePrimary / useReplica) layer over it without changing it.
  */
@@ -38,6 +66,29 @@ export class ContextState {
   readonly replayed = new Map<string, bigint>();
   /** Sets whose token no replica has caught up with yet in this context: their reads go to the primary. */
   readonly behind = new Set<string>();
+  /** What this context wrote, by set. */
+  readonly writes = new Map<string, SetWrites>();
+  /** For sets pinned without a write: the primary's position read when the token was prepared; null: it could not be read (nothing to hand out). */
+  readonly pinLsns = new Map<string, bigint | null>();
+  /** A cookieless client's token in the pin store, not yet loaded. */
+  storedToken?: StoredTokenLoad;
+  /** The HTTP request: Node's at first, the framework's (Express, Fastify) once the interceptor runs, for `clientKey`. */
+  request?: PinRequest;
+  /** The client's key in the pin store, once the request could name it. */
+  clientKey?: string;
+  /** The response's headers, with the token, are written: nothing more reaches the client. */
+  headersWritten = false;
+  /** The token went to the pin store. */
+  tokenStored = false;
+  /** The token this context signed last, by payload: signed once however often it is handed out. */
+  signed?: { payload: string; token: string };
+
+  /** What the context wrote to `set` (created on first use). */
+  writesOf(set: string): SetWrites {
+    let writes = this.writes.get(set);
+    if (!writes) this.writes.set(set, (writes = new SetWrites()));
+    return writes;
+  }
 
   pin(sets: readonly string[]): void {
     this.pinned.add(sets);

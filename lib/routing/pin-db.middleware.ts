@@ -1,10 +1,12 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable, NestMiddleware } from '@nestjs/common';
+import onHeaders from 'on-headers';
 import type { PinRequest } from '../options/pin-db-module-options.js';
-import type { ResolvedPinDbOptions } from '../options/resolve-options.js';
 import { requestTokens } from '../tokens/http-token-transport.js';
-import { PIN_DB_OPTIONS } from '../pin-db.constants.js';
 import { ContextState } from './context-state.js';
 import { PinDbContext } from './pin-db.context.js';
+import { PinDbRouter } from './pin-db.router.js';
+import { writeServerTiming } from './server-timing.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
@@ -12,18 +14,31 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
  * Opens each HTTP request's context. Middleware runs before guards, so a guard that loads the
  * user already reads where the request's pins say. A request that may write (any method but
  * GET, HEAD, OPTIONS, TRACE) is pinned from its start. The tokens the request carries (cookie,
- * header) are kept for the first routing decision, which verifies them.
+ * header) are kept for the first routing decision, which verifies them; a cookieless client's
+ * stored token is loaded at the first decision that can name its key. The client's new token
+ * (and Server-Timing) is written when the response's headers are, however the response is made.
+ * Node's request and response, on Express and Fastify alike.
  */
 @Injectable()
 export class PinDbMiddleware implements NestMiddleware {
-  constructor(@Inject(PIN_DB_OPTIONS) private readonly options: ResolvedPinDbOptions) {}
+  constructor(@Inject(PinDbRouter) private readonly router: PinDbRouter) {}
 
-  use(request: PinRequest & { method?: string }, _response: unknown, next: () => void): void {
+  use(request: IncomingMessage & PinRequest, response: ServerResponse, next: () => void): void {
+    const { options } = this.router;
     const context = new ContextState();
-    if (!SAFE_METHODS.has(request.method ?? 'GET') && this.options.pinUnsafeMethods.length > 0) {
-      context.pin(this.options.pinUnsafeMethods);
+    if (!SAFE_METHODS.has(request.method ?? 'GET') && options.pinUnsafeMethods.length > 0) context.pin(options.pinUnsafeMethods);
+    if (options.enabled) {
+      const { tokens } = options;
+      context.pendingTokens.push(...requestTokens(request, tokens));
+      context.request = request;
+      if (tokens.clientKey) context.storedToken = { key: () => this.router.clientKey(context.request!) };
     }
-    if (this.options.enabled) context.pendingTokens.push(...requestTokens(request, this.options.tokens));
+    if (options.enabled || options.serverTiming) {
+      onHeaders(response, () => {
+        if (options.serverTiming) writeServerTiming(response, context);
+        if (options.enabled) this.router.responseTokens.writeHeaders(context, response);
+      });
+    }
     PinDbContext.run(next, context);
   }
 }

@@ -1,6 +1,10 @@
 import { PinDbConfigError } from '../errors/pin-db-config.error.js';
 import type { ResolvedPinDbOptions } from '../options/resolve-options.js';
+import { errorText } from '../errors/error-text.js';
+import { ThrottledWarning } from '../logging/throttled-warning.js';
+import type { PinRequest } from '../options/pin-db-module-options.js';
 import { PinTokens } from '../tokens/pin-tokens.js';
+import { ResponseTokens } from '../tokens/response-tokens.js';
 import { RoutingEvents } from './routing-events.js';
 import { SetRouter } from './set-router.js';
 
@@ -11,11 +15,26 @@ export class PinDbRouter {
   /** Routing events, for metrics: `events.observe(observer)`. */
   readonly events = new RoutingEvents();
 
+  /** Hands each HTTP request's token to its client. */
+  readonly responseTokens: ResponseTokens;
+  private readonly warnings = new ThrottledWarning();
+
   constructor(readonly options: ResolvedPinDbOptions) {
     for (const set of options.sets.values()) {
-      this.routers.set(set.name, new SetRouter(set, options, (context) => this.tokens.accept(context), this.events));
+      this.routers.set(set.name, new SetRouter(set, options, { accept: (context) => this.tokens.accept(context), loadStored: (context) => this.tokens.loadStored(context) }, this.events));
     }
     this.tokens = new PinTokens(options, [...this.routers.values()], this.events);
+    this.responseTokens = new ResponseTokens(this.tokens, options.tokens);
+  }
+
+  /** The request's client in the pin store (`clientKey`), or undefined: none yet, or clientKey threw (logged). */
+  clientKey(request: PinRequest): string | undefined {
+    try {
+      return this.options.tokens.clientKey?.(request) ?? undefined;
+    } catch (error) {
+      this.warnings.warn('client-key', `clientKey threw, so this request has no stored token: ${errorText(error)}`);
+      return undefined;
+    }
   }
 
   all(): SetRouter[] {

@@ -52,8 +52,10 @@ export class RoutingService {
   async token(): Promise<string | undefined> {
     const frame = PinDbContext.current();
     if (!frame || !this.router.options.enabled) return undefined;
-    const token = await this.router.tokens.outgoing(frame.context);
-    return token.size > 0 ? this.router.tokens.sign(token) : undefined;
+    const { tokens } = this.router;
+    await tokens.prepare(frame.context);
+    const token = tokens.outgoing(frame.context);
+    return token.size > 0 ? tokens.sign(token) : undefined;
   }
 
   /** Where the next read of `set` goes in this context ('primary' also when no replica can serve now: down or lagging). */

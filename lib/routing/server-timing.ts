@@ -1,15 +1,6 @@
-import { Observable, tap } from 'rxjs';
+import type { ServerResponse } from 'node:http';
 import type { ContextState } from './context-state.js';
 import type { RoutingStats } from './routing-stats.js';
-
-/** Express's response or Fastify's reply: the two are told apart by Fastify's `raw`. */
-type HttpResponse = {
-  headersSent?: boolean;
-  raw?: { headersSent: boolean };
-  header?: (name: string, value: string) => unknown;
-  getHeader?: (name: string) => unknown;
-  setHeader?: (name: string, value: string) => unknown;
-};
 
 interface Figures {
   primary: number;
@@ -38,26 +29,11 @@ export function serverTimingValue(stats: RoutingStats): string {
   return entries.join(', ');
 }
 
-/** Adds the request's Server-Timing entries to those the app may have set. Does nothing once the headers are sent. */
-export function writeServerTiming(response: HttpResponse, context: ContextState): void {
-  const fastify = response.raw !== undefined && typeof response.header === 'function';
-  if (fastify ? response.raw!.headersSent : response.headersSent) return;
-  const existing = response.getHeader?.('server-timing');
+/** Adds the request's Server-Timing entries to those the app set. Called as the response's headers are written. */
+export function writeServerTiming(response: ServerResponse, context: ContextState): void {
+  const existing = response.getHeader('server-timing');
   const ours = serverTimingValue(context.stats.snapshot());
-  const value = existing === undefined || existing === '' ? ours : `${Array.isArray(existing) ? existing.join(', ') : String(existing)}, ${ours}`;
-  if (fastify) response.header!('server-timing', value);
-  else response.setHeader!('Server-Timing', value);
-}
-
-/** For routes where nothing else hands out a token (routing disabled): the header goes on the first answer or error. */
-export function withServerTiming<T>(source: Observable<T>, response: HttpResponse, context: ContextState): Observable<T> {
-  let written = false;
-  const write = () => {
-    if (written) return;
-    written = true;
-    writeServerTiming(response, context);
-  };
-  return source.pipe(tap({ next: write, error: write }));
+  response.setHeader('Server-Timing', existing === undefined || existing === '' ? ours : `${Array.isArray(existing) ? existing.join(', ') : String(existing)}, ${ours}`);
 }
 
 function describe({ primary, replica, retries, fallbacks }: Figures): string {

@@ -10,6 +10,7 @@ import { parseLsn } from '../tokens/lsn.js';
 import type { PinToken, SetToken } from '../tokens/pin-token.js';
 import type { TokenSetSource } from '../tokens/pin-tokens.js';
 import { ContextState, RoutingFrame, scopedTarget, Target } from './context-state.js';
+import { ReadRoute, routeRead } from './read-policy.js';
 import type { RoutingEvents } from './routing-events.js';
 import type { ServerRole } from './routing-stats.js';
 
@@ -18,9 +19,21 @@ export const SET_ROUTER = Symbol('pindb:set-router');
 
 export type RoutedTypeOrmOptions = PostgresConnectionOptions & { [SET_ROUTER]?: SetRouter };
 
+/** Where a read goes: a replica, the primary by the routing policy, or (undefined) the primary because no replica can serve it. */
+export type ReadPlan = ReplicaHost | 'primary' | undefined;
+
+/** What a set router asks of the tokens: the context's verified token, and the client's stored one. */
+export interface ContextTokens {
+  /** The context's verified token (verifying what the client sent on first use). */
+  accept(context: ContextState): PinToken;
+  /** Loads the client's token from the pin store if the request can name its key now; undefined when there is nothing to wait for. */
+  loadStored(context: ContextState): Promise<void> | undefined;
+}
+
 /**
  * The routing decisions of one database set: where its reads go, whether a write may go ahead,
- * which replica serves the next read. TypeORM's hooks ask it; RoutingService reports it.
+ * which replica serves the next read. TypeORM's hooks ask it; RoutingService reports it. The
+ * decisions themselves are the pure functions of read-policy.ts; this class gathers their inputs.
  */
 export class SetRouter implements TokenSetSource {
   readonly hosts: HostList;
@@ -32,8 +45,7 @@ export class SetRouter implements TokenSetSource {
   constructor(
     readonly set: ResolvedSet,
     readonly options: ResolvedPinDbOptions,
-    /** The context's verified token (verifying what the client sent on first use). */
-    private readonly tokenOf: (context: ContextState) => PinToken,
+    private readonly tokens: ContextTokens,
     private readonly events?: RoutingEvents,
   ) {
     this.primary = new PrimaryHost(set.primary.label);
@@ -63,34 +75,50 @@ export class SetRouter implements TokenSetSource {
     return this.hosts.hosts.some(readable);
   }
 
-  /** Where the next read of this set goes in `frame`. */
+  /** Where the next read of this set goes in `frame`, as far as it is known without asking a server. */
   target(frame: RoutingFrame | undefined): Target {
-    if (this.hosts.size === 0) return 'primary';
-    if (!frame) return 'replica';
-    const scoped = scopedTarget(frame, this.name);
-    if (scoped) return scoped;
-    const { context } = frame;
-    if (context.readsForcedToReplica(this.name)) return 'replica';
-    if (context.isPinned(this.name) || context.readsFromPrimary(this.name)) return 'primary';
-    const entry = this.tokenEntry(context);
-    // A time-mode entry pins until it expires; an LSN entry keeps reads on replicas that have replayed it.
-    if (entry && (entry.lsn === undefined || context.behind.has(this.name))) return 'primary';
-    return 'replica';
+    return this.route(frame).to;
   }
 
   /**
-   * The replica for the next read: any, by replicaSelection; or, when the client's token asks for a
-   * WAL position, one that has replayed it (undefined: none has, read from the primary).
+   * The replica for the next read in `frame` ('primary': the policy sends it there; undefined: no
+   * replica can serve it, so it falls back to the primary): by replicaSelection among
+   * readable replicas, and when the client's token asks for a WAL position, among those that have
+   * replayed it. Asynchronous only when it must ask: the pin store for a cookieless client's
+   * token, or the replicas how far they have replayed. `avoid`: a replica the read just failed on.
    */
-  chooseReplica(frame: RoutingFrame | undefined, avoid?: ReplicaHost): ReplicaHost | undefined | Promise<ReplicaHost | undefined> {
-    const lsn = frame && this.awaitedLsn(frame);
-    if (lsn === undefined) return this.hosts.next(avoid ? (host) => host !== avoid && readable(host) : readable);
-    return this.caughtUpReplica(frame!.context, lsn, avoid);
+  planRead(frame: RoutingFrame | undefined, avoid?: ReplicaHost): ReadPlan | Promise<ReadPlan> {
+    if (frame && this.hosts.size > 0) {
+      const loading = this.tokens.loadStored(frame.context);
+      if (loading) return loading.then(() => this.planRead(frame, avoid));
+    }
+    const route = this.route(frame);
+    if (route.to === 'primary') return 'primary';
+    if (route.atLeast === undefined) return this.hosts.next(avoid ? (host) => host !== avoid && readable(host) : readable);
+    return this.caughtUpReplica(frame!.context, route.atLeast, avoid);
+  }
+
+  private route(frame: RoutingFrame | undefined): ReadRoute {
+    if (!frame) return routeRead({ hasReplicas: this.hosts.size > 0, forcedReplica: false, pinned: false, readsFromPrimary: false, behind: false, primaryDown: false });
+    const { context } = frame;
+    const name = this.name;
+    return routeRead({
+      hasReplicas: this.hosts.size > 0,
+      scoped: scopedTarget(frame, name),
+      forcedReplica: context.readsForcedToReplica(name),
+      pinned: context.isPinned(name),
+      readsFromPrimary: context.readsFromPrimary(name),
+      entry: this.tokenEntry(context),
+      behind: context.behind.has(name),
+      primaryDown: !this.primary.up,
+    });
   }
 
   async primaryLsn(): Promise<bigint> {
     const { rows } = await this.driver!.master.query('SELECT pg_current_wal_insert_lsn()::text AS lsn');
-    return parseLsn(rows[0].lsn)!;
+    const lsn = parseLsn(rows[0].lsn)!;
+    this.primary.sawLsn(lsn);
+    return lsn;
   }
 
   caughtUpEverywhere(context: ContextState, lsn: bigint): boolean {
@@ -105,10 +133,14 @@ export class SetRouter implements TokenSetSource {
   beforeWrite(frame: RoutingFrame | undefined): void {
     if (!frame || !this.options.enabled) return;
     const { context } = frame;
-    if (this.options.mode === 'strict' && !context.isPinned(this.name) && scopedTarget(frame, this.name) !== 'primary') {
-      throw new UnpinnedWriteError(this.name);
-    }
+    if (this.options.mode === 'strict' && !this.mayWrite(frame)) throw new UnpinnedWriteError(this.name);
     context.pin([this.name]);
+  }
+
+  /** Whether strict mode lets a write go ahead in `frame` (greedy: always). */
+  mayWrite(frame: RoutingFrame | undefined): boolean {
+    if (!frame || !this.options.enabled || this.options.mode !== 'strict') return true;
+    return frame.context.isPinned(this.name) || scopedTarget(frame, this.name) === 'primary';
   }
 
   recordQuery(frame: RoutingFrame | undefined, role: ServerRole, server: string): void {
@@ -140,13 +172,10 @@ export class SetRouter implements TokenSetSource {
     this.events?.fallback(this.name);
   }
 
-  /** A replica refused a statement as read-only (SQLSTATE 25006): it runs again on the primary, and the set is pinned. */
+  /** A replica refused a statement as a write (SQLSTATE 25006): it runs again on the primary, pinned. */
   retriedOnPrimary(frame: RoutingFrame | undefined, sql: string): void {
-    this.logger.warn(
-      `${this.name}: a replica refused this statement as read-only, so it ran on the primary and the set is pinned: ${sql.slice(0, 300)}`,
-    );
+    this.logger.warn(`${this.name}: a replica refused this statement as read-only, so it ran on the primary and the set is pinned: ${sql.slice(0, 300)}`);
     this.retried(frame);
-    if (frame && this.options.enabled) frame.context.pin([this.name]);
   }
 
   private retried(frame: RoutingFrame | undefined): void {
@@ -155,21 +184,33 @@ export class SetRouter implements TokenSetSource {
   }
 
   private tokenEntry(context: ContextState): SetToken | undefined {
-    const entry = this.tokenOf(context).get(this.name);
+    const entry = this.tokens.accept(context).get(this.name);
     return entry && entry.expiresAt > Date.now() ? entry : undefined;
   }
 
-  /** The WAL position this context's reads must see, unless it reads from replicas regardless. */
-  private awaitedLsn(frame: RoutingFrame): bigint | undefined {
-    if (scopedTarget(frame, this.name) === 'replica' || frame.context.readsForcedToReplica(this.name)) return undefined;
-    return this.tokenEntry(frame.context)?.lsn;
-  }
-
-  private async caughtUpReplica(context: ContextState, lsn: bigint, avoid: ReplicaHost | undefined): Promise<ReplicaHost | undefined> {
+  private async caughtUpReplica(context: ContextState, wanted: bigint, avoid: ReplicaHost | undefined): Promise<ReplicaHost | undefined> {
+    const lsn = await this.withinPrimary(wanted);
     await this.readReplayPositions(context, lsn);
     const host = this.hosts.next((candidate) => candidate !== avoid && readable(candidate) && (context.replayed.get(candidate.label) ?? -1n) >= lsn);
     if (!host) context.behind.add(this.name);
     return host;
+  }
+
+  /**
+   * A token's position, no further than the primary's own: a validly signed token from a primary
+   * that was since rebuilt (restored, re-initialised) could otherwise keep every read on the
+   * primary. Past the last position seen, the primary is asked, since another instance of the
+   * app may have issued the token for a write just now.
+   */
+  private async withinPrimary(lsn: bigint): Promise<bigint> {
+    const seen = this.primary.lastLsn;
+    if (seen !== undefined && lsn <= seen) return lsn;
+    try {
+      const current = await this.primaryLsn();
+      return lsn <= current ? lsn : current;
+    } catch {
+      return lsn; // the primary cannot say: keep the token as it is
+    }
   }
 
   /**

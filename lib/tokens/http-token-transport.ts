@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { parse, serialize } from 'cookie';
 import type { PinRequest } from '../options/pin-db-module-options.js';
 import type { ResolvedTokenOptions } from '../options/resolve-options.js';
@@ -17,29 +18,15 @@ export function requestTokens(request: PinRequest, options: ResolvedTokenOptions
   return tokens;
 }
 
-/** Express's response or Fastify's reply: the two are told apart by Fastify's `raw`. */
-type HttpResponse = {
-  headersSent?: boolean;
-  raw?: { headersSent: boolean };
-  header?: (name: string, value: string) => unknown;
-  append?: (name: string, value: string) => unknown;
-  setHeader?: (name: string, value: string) => unknown;
-};
-
 /**
- * Hands the client its new token (or, with `token` undefined, tells it to forget the old one).
- * `maxAgeSeconds` is the longest expiry in the token. Does nothing once the headers are sent.
+ * Hands the client its new token (or, with `token` undefined, tells it to forget the old one), as
+ * the response's headers are written: Node's response on Express and Fastify alike. `maxAgeSeconds`
+ * is the longest expiry in the token. Set-Cookie adds to the cookies the app set.
  */
-export function writeResponseToken(response: HttpResponse, options: ResolvedTokenOptions, token: string | undefined, maxAgeSeconds: number): void {
-  const fastify = response.raw !== undefined && typeof response.header === 'function';
-  if (fastify ? response.raw!.headersSent : response.headersSent) return;
-  const setHeader = (name: string, value: string) => (fastify ? response.header!(name, value) : response.setHeader!(name, value));
+export function writeResponseToken(response: ServerResponse, options: ResolvedTokenOptions, token: string | undefined, maxAgeSeconds: number): void {
   if (options.cookie) {
     const { name, secure, sameSite, path, domain } = options.cookie;
-    const cookie = serialize(name, token ?? '', { httpOnly: true, secure, sameSite, path, domain, maxAge: token ? maxAgeSeconds : 0 });
-    // Set-Cookie adds to those the app set: Fastify's header() appends it, Express needs append().
-    if (fastify) response.header!('set-cookie', cookie);
-    else response.append!('Set-Cookie', cookie);
+    response.appendHeader('Set-Cookie', serialize(name, token ?? '', { httpOnly: true, secure, sameSite, path, domain, maxAge: token ? maxAgeSeconds : 0 }));
   }
-  if (options.header) setHeader(options.header, token ?? '');
+  if (options.header) response.setHeader(options.header, token ?? '');
 }

@@ -1,26 +1,32 @@
-import { DataSource, DataSourceOptions } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
+import { DataSource, DataSourceOptions, ReplicationMode } from 'typeorm';
 import { PinDbContext } from '../routing/pin-db.context.js';
 import { RoutedTypeOrmOptions, SET_ROUTER, SetRouter } from '../routing/set-router.js';
-import { routeReplicaConnections } from './replica-connection.js';
-import { routeQueryRunner } from './routed-query-runner.js';
+import { RoutedPostgresDriver } from './routed-postgres-driver.js';
 
 /**
- * The `dataSourceFactory` given to @nestjs/typeorm for each set: a plain TypeORM DataSource whose
- * replication defers to the set's router. Users keep TypeOrmModule.forFeature and InjectRepository.
+ * A plain TypeORM DataSource whose replication defers to its set's router: its driver is a
+ * RoutedPostgresDriver, and reads built by TypeORM (find*, query builders) take a read-mode runner
+ * unless the context reads the set from its primary. Users keep TypeOrmModule.forFeature and
+ * InjectRepository.
  */
-export async function createRoutedDataSource(options?: DataSourceOptions): Promise<DataSource> {
-  const { [SET_ROUTER]: router, ...typeormOptions } = options as RoutedTypeOrmOptions;
-  const dataSource = new DataSource(typeormOptions);
-  if (router) installRouting(dataSource, router);
-  return dataSource;
+export class RoutedDataSource extends DataSource {
+  constructor(
+    options: DataSourceOptions,
+    readonly router: SetRouter,
+  ) {
+    super(options);
+    // The driver DataSource's constructor made is dropped before it connected anything.
+    this.driver = new RoutedPostgresDriver(this, router);
+  }
+
+  override defaultReplicationModeForReads(): ReplicationMode {
+    return this.router.target(PinDbContext.current()) === 'primary' ? 'master' : 'slave';
+  }
 }
 
-export function installRouting(dataSource: DataSource, router: SetRouter): void {
-  // Reads built by TypeORM (find*, query builders) take a 'slave' runner unless told otherwise.
-  dataSource.defaultReplicationModeForReads = () => (router.target(PinDbContext.current()) === 'primary' ? 'master' : 'slave');
-  const driver = dataSource.driver as PostgresDriver;
-  routeReplicaConnections(driver, router);
-  const createQueryRunner = driver.createQueryRunner.bind(driver);
-  driver.createQueryRunner = (mode) => routeQueryRunner(createQueryRunner(mode) as any, driver, router);
+/** The `dataSourceFactory` given to @nestjs/typeorm for each set. */
+export async function createRoutedDataSource(options?: DataSourceOptions): Promise<DataSource> {
+  const { [SET_ROUTER]: router, ...typeormOptions } = options as RoutedTypeOrmOptions;
+  if (!router) return new DataSource(typeormOptions);
+  return new RoutedDataSource(typeormOptions, router);
 }

@@ -1,137 +1,422 @@
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
-import type { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner.js';
+import { QueryRunnerAlreadyReleasedError, type ReplicationMode } from 'typeorm';
+import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner.js';
+import type { PoolClient } from 'pg';
 import { NoDatabaseAvailableError } from '../errors/no-database-available.error.js';
+import { ReplicaSessionStateError } from '../errors/replica-session-state.error.js';
+import { UnpinnedWriteError } from '../errors/unpinned-write.error.js';
 import type { ReplicaHost } from '../health/replica-host.js';
-import { serverFailure } from '../health/server-failure.js';
 import type { RoutingFrame } from '../routing/context-state.js';
 import { PinDbContext } from '../routing/pin-db.context.js';
+import { afterFailure } from '../routing/read-policy.js';
 import type { SetRouter } from '../routing/set-router.js';
-import { statementKind } from '../routing/statement-kind.js';
-import { avoidingReplica, replicaOfConnection } from './replica-connection.js';
+import { classifyStatement, type StatementClass } from '../routing/statement-kind.js';
+import { statementFailure } from '../routing/statement-failure.js';
+import { parseLsn } from '../tokens/lsn.js';
+import { ConnectionLease, type PooledConnection } from './connection-lease.js';
+import type { RoutedPostgresDriver } from './routed-postgres-driver.js';
 
-type Query = PostgresQueryRunner['query'];
+type Stream = Awaited<ReturnType<PostgresQueryRunner['stream']>>;
 
-/** TypeORM keeps these protected; the routing reads and steers them. */
-interface RunnerInternals {
-  mode: 'master' | 'slave';
-  databaseConnection?: object;
-  databaseConnectionPromise?: Promise<object>;
-  releaseCallback?: (error?: unknown) => void;
-  isReleased: boolean;
+/** A statement as the runner sends it, kept for sending it again elsewhere. */
+interface Statement {
+  sql: string;
+  parameters?: any[];
+  structured: boolean;
+  kind: StatementClass;
+  frame: RoutingFrame | undefined;
+  /** Times it was already sent again. */
+  attempt: number;
 }
 
-const READ_ONLY_TRANSACTION = '25006';
-const TRANSACTION_START = /^\s*(?:START|BEGIN)\b/i;
-const ROLLBACK = /^\s*ROLLBACK\s*$/i;
+/** How many session-state statements a read-mode runner carries to a new connection; past this it stays where it is. */
+const MAX_CARRIED_STATEMENTS = 32;
+const POSITION_SQL = 'SELECT pg_current_wal_insert_lsn()::text AS lsn';
 
 /**
- * Wraps a query runner's `query` so that every statement is checked and counted:
- * - a write (strict mode) is refused before any SQL is sent, or (greedy) pins its set;
- * - a write or a transaction on a replica-mode runner moves the runner to the primary first;
- * - a statement a replica refuses as read-only (25006) runs once more, on the primary;
- * - a read that loses its replica (unreachable) runs again on the next readable replica, then the
- *   primary; one cancelled in a recovery conflict, on another replica, then the primary;
- * - a statement that loses the primary is a NoDatabaseAvailableError. It is never sent again:
- *   a write may have been committed before the connection broke.
+ * TypeORM's postgres query runner, routed. Every statement is classified (statement-kind.ts) and:
+ * - a write (strict mode) is refused before any SQL is sent, or (greedy) pins its set; on a
+ *   read-mode runner it moves the runner to the primary first, carrying the session state the
+ *   runner set on its replica (SET, set_config, …) by sending those statements again there;
+ * - a read on a read-mode runner follows the context: once the set is pinned, the runner moves
+ *   to the primary;
+ * - a read that calls a function that may write, sent to the primary, counts as a write (strict
+ *   mode: it runs in a READ ONLY transaction, and a write inside is UnpinnedWriteError);
+ * - after a write commits on the primary, the primary's WAL position is read on the same
+ *   connection: the context's read-your-writes token waits for it;
+ * - a failure is decided by `afterFailure` (read-policy.ts): a replica's refusal of a write runs
+ *   it on the primary (checked and pinned), a lost replica or a recovery conflict sends a read to
+ *   another server, a lost primary is NoDatabaseAvailableError and nothing is sent again.
+ * The runner owns each connection until it lets go and no statement of it still runs there
+ * (connection-lease.ts); a connection with session state is destroyed, not pooled.
  */
-export function routeQueryRunner(runner: PostgresQueryRunner, driver: PostgresDriver, router: SetRouter): PostgresQueryRunner {
-  const send: Query = runner.query.bind(runner);
-  const internals = runner as unknown as RunnerInternals;
-  // A transaction refused in strict mode is never started, so TypeORM's ROLLBACK after the
-  // error has nothing to undo: it is dropped, and no SQL at all reaches the server.
-  let refusedTransaction = false;
+export class RoutedQueryRunner extends PostgresQueryRunner {
+  declare driver: RoutedPostgresDriver;
+  private lease?: ConnectionLease;
+  /** Session-state statements run on replica connections: sent again on the next connection, so that the state moves with the runner. */
+  private readonly carried: { sql: string; parameters?: any[] }[] = [];
+  /** State that cannot be sent again (a cursor WITH HOLD) lives on the current replica connection. */
+  private sticky = false;
+  /** The replica connection with such state was lost. */
+  private stateLost = false;
+  private listed = false;
+  /** Between BEGIN / START TRANSACTION and COMMIT / ROLLBACK, however they were sent. */
+  private transactionOpen = false;
+  private wroteInTransaction = false;
+  /** strict mode refused START TRANSACTION: TypeORM's ROLLBACK after the error has nothing to undo, and is dropped. */
+  private refusedTransaction = false;
+  /** The replica the next connection must not come from (a read just failed on it). */
+  private avoidNext?: ReplicaHost;
 
-  // Not async, and one `.then` per statement: this runs for every query, and on Node 20 each
-  // promise costs more once AsyncLocalStorage is in use.
-  const query = (sql: string, parameters?: any[], useStructuredResult = false, attempt = 0): Promise<any> => {
+  constructor(driver: RoutedPostgresDriver, mode: ReplicationMode) {
+    super(driver, mode);
+  }
+
+  private get router(): SetRouter {
+    return this.driver.router;
+  }
+
+  override connect(): Promise<any> {
+    if (this.isReleased) return Promise.reject(new QueryRunnerAlreadyReleasedError());
+    return this.currentLease().ready;
+  }
+
+  override release(): Promise<void> {
+    if (this.isReleased) return Promise.resolve();
+    this.isReleased = true;
+    this.dropLease();
+    this.unlist();
+    return Promise.resolve();
+  }
+
+  override query(sql: string, parameters?: any[], useStructuredResult = false): Promise<any> {
+    return this.send({ sql, parameters, structured: useStructuredResult, kind: classifyStatement(sql), frame: PinDbContext.current(), attempt: 0 }, false);
+  }
+
+  override async stream(sql: string, parameters?: any[], onEnd?: Function, onError?: Function): Promise<Stream> {
+    if (this.isReleased) throw new QueryRunnerAlreadyReleasedError();
     const frame = PinDbContext.current();
-    if (refusedTransaction && ROLLBACK.test(sql)) {
-      refusedTransaction = false;
-      return Promise.resolve(useStructuredResult ? { records: [], raw: [] } : []);
+    // No READ ONLY probe for a stream: a call that may write is a write here.
+    const write = this.route(frame, classifyStatement(sql), false, false) !== 'read';
+    const lease = this.currentLease();
+    lease.use();
+    let stream: Stream;
+    try {
+      stream = await super.stream(sql, parameters, onEnd, onError);
+    } catch (error) {
+      lease.done();
+      throw error;
     }
-    if (statementKind(sql) === 'write') {
+    this.countSent(frame, lease);
+    // Until it ends, its commit position is unknown: a token handed out meanwhile pins by time.
+    if (write && frame) frame.context.writesOf(this.router.name).uncertain = true;
+    let settled = false;
+    const settle = () => {
+      if (settled) return;
+      settled = true;
+      if (write && !this.transactionOpen && this.readsPositions(frame)) this.readCommitPosition(lease, frame!);
+      else lease.done();
+    };
+    for (const event of ['end', 'error', 'close']) stream.once(event, settle);
+    return stream;
+  }
+
+  /**
+   * Sends one statement where it must go. Not async, with one `.then` per statement: this runs
+   * for every query, and on Node 20 each promise costs more once AsyncLocalStorage is in use.
+   */
+  private send(statement: Statement, discoveredWrite: boolean): Promise<any> {
+    if (this.isReleased) return Promise.reject(new QueryRunnerAlreadyReleasedError());
+    const { kind, frame } = statement;
+    if (this.refusedTransaction && kind.endsTransaction === 'rollback') {
+      this.refusedTransaction = false;
+      return Promise.resolve(statement.structured ? { records: [], raw: [] } : []);
+    }
+    let routed: 'read' | 'write' | 'probe';
+    try {
+      routed = this.route(frame, kind, discoveredWrite, true);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (routed === 'probe') return this.sendReadOnly(statement);
+    const write = routed === 'write';
+    const lease = this.currentLease();
+    lease.use();
+    // TypeORM's query() takes its connection from connect() before its first await: this lease.
+    return super.query(statement.sql, statement.parameters, statement.structured).then(
+      (result) => this.succeeded(result, lease, statement, write),
+      (error) => this.failed(error, lease, statement, write),
+    );
+  }
+
+  /**
+   * Where the statement goes, before any SQL is sent: 'write' (to the primary, checked and
+   * pinned), 'probe' (strict mode: a call that may write, on an unpinned set, runs in a READ
+   * ONLY transaction), or 'read' (where the runner is; a read-mode runner first moves to the
+   * primary if the context now reads the set from there).
+   */
+  private route(frame: RoutingFrame | undefined, kind: StatementClass, discoveredWrite: boolean, mayProbe: boolean): 'read' | 'write' | 'probe' {
+    const { router } = this;
+    if (this.stateLost) throw new ReplicaSessionStateError(router.name, 'lost its replica connection, and the session state it had set there');
+    if (kind.kind === 'write' || discoveredWrite) {
       try {
         router.beforeWrite(frame);
       } catch (error) {
-        if (TRANSACTION_START.test(sql)) refusedTransaction = true;
-        return Promise.reject(error);
+        if (kind.beginsTransaction) this.refusedTransaction = true;
+        throw error;
       }
-      moveToPrimary(internals, driver);
+      this.moveToPrimary();
+      return 'write';
     }
-    return send(sql, parameters, useStructuredResult).then(
-      (result) => {
-        countSent(router, frame, internals);
-        return result;
-      },
-      (error) => {
-        const replica = internals.databaseConnection ? countSent(router, frame, internals) : undefined;
-        const failure = serverFailure(error);
-        if (!replica) {
-          if (failure === 'unreachable' && internals.databaseConnection) throw new NoDatabaseAvailableError(router.name, router.set.primary.label, { cause: error });
-          throw error;
-        }
-        if (runner.isTransactionActive || attempt > router.hosts.size) throw error;
-        const again = () => query(sql, parameters, useStructuredResult, attempt + 1);
-        if (sqlState(error) === READ_ONLY_TRANSACTION) {
-          router.retriedOnPrimary(frame, sql);
-          moveToPrimary(internals, driver);
-          return again();
-        }
+    if (kind.kind !== 'read') return 'read';
+    if (kind.mayWrite && this.mode === 'master') {
+      // Inside a transaction the set is pinned already, and its commit gives the position.
+      if (this.transactionOpen) {
+        this.wroteInTransaction = true;
+        return 'read';
+      }
+      if (mayProbe && !router.mayWrite(frame)) return 'probe';
+      router.beforeWrite(frame);
+      return 'write';
+    }
+    if (this.mode === 'slave' && this.lease && !this.sticky && router.target(frame) === 'primary') this.moveToPrimary();
+    return 'read';
+  }
+
+  private succeeded(result: any, lease: ConnectionLease, statement: Statement, write: boolean): any {
+    const { kind, frame } = statement;
+    this.countSent(frame, lease);
+    this.track(statement, lease);
+    let committed = false;
+    if (write && !kind.beginsTransaction) {
+      if (this.transactionOpen) this.wroteInTransaction = true;
+      else committed = true;
+    }
+    if (kind.endsTransaction) {
+      committed ||= kind.endsTransaction === 'commit' && this.wroteInTransaction;
+      this.wroteInTransaction = false;
+    }
+    if (committed && this.readsPositions(frame) && !lease.replica) return this.readCommitPosition(lease, frame!).then(() => result);
+    lease.done();
+    return result;
+  }
+
+  private failed(error: unknown, lease: ConnectionLease, statement: Statement, write: boolean): Promise<any> {
+    const { router } = this;
+    const { frame, sql } = statement;
+    const sent = lease.connection !== undefined;
+    if (sent) this.countSent(frame, lease);
+    const replica = lease.replica;
+    const failure = error instanceof NoDatabaseAvailableError ? 'unreachable' : statementFailure(error);
+    const action = afterFailure({
+      failure,
+      onReplica: replica !== undefined,
+      inTransaction: this.transactionOpen,
+      attempt: statement.attempt,
+      replicas: router.hosts.size,
+      sessionState: this.sticky ? 'sticky' : this.carried.length > 0 ? 'replayable' : undefined,
+    });
+    lease.done();
+    // It never connected: the next statement tries again.
+    if (!sent && lease === this.lease) this.dropLease();
+    const again = { ...statement, attempt: statement.attempt + 1 };
+    switch (action) {
+      case 'no-database': {
+        if (!sent) throw error;
+        // Sent, then the connection broke: a write may have been committed. The runner is done
+        // with it, as TypeORM's is on a connection error, so a transaction cannot go on elsewhere.
+        if ((write || this.transactionOpen) && frame) frame.context.writesOf(router.name).uncertain = true;
+        lease.destroyOnRelease(error as Error);
+        this.loseConnection();
+        throw new NoDatabaseAvailableError(router.name, router.set.primary.label, { cause: error });
+      }
+      case 'write-on-primary':
+        // The replica refused it, so nothing was written: strict mode may still refuse it.
+        if (!router.mayWrite(frame)) throw new UnpinnedWriteError(router.name);
+        router.retriedOnPrimary(frame, sql);
+        return this.send(again, true);
+      case 'another-replica':
         if (failure === 'unreachable') {
-          // Marked down: the next connection comes from another readable replica, or the primary.
-          router.replicaFailed(replica, error, frame);
-          dropConnection(internals, driver, error);
-          // The lost connection made TypeORM mark the runner released: it is not, it is still
-          // running the caller's statement.
-          internals.isReleased = false;
-          return again();
+          router.replicaFailed(replica!, error, frame);
+          lease.destroyOnRelease(error as Error);
+        } else {
+          router.recoveryConflict(replica!, frame, sql);
+          this.avoidNext = replica;
         }
-        if (failure === 'recovery-conflict') {
-          router.recoveryConflict(replica, frame, sql);
-          if (attempt + 1 >= router.hosts.size) {
-            moveToPrimary(internals, driver);
-            return again();
+        this.dropLease();
+        return this.send(again, false);
+      case 'primary':
+        router.recoveryConflict(replica!, frame, sql);
+        this.moveToPrimary();
+        return this.send(again, false);
+      default:
+        if (failure === 'unreachable' && replica) {
+          lease.destroyOnRelease(error as Error);
+          this.dropLease();
+        }
+        throw error;
+    }
+  }
+
+  /**
+   * strict mode, a statement that may write on an unpinned set: it runs in a READ ONLY
+   * transaction, so that a write inside fails (25006) and nothing is committed. The transaction
+   * statements go straight to the connection: they are the router's, not the app's.
+   */
+  private sendReadOnly(statement: Statement): Promise<any> {
+    const lease = this.currentLease();
+    lease.use();
+    let client: PoolClient | undefined;
+    return lease.ready
+      .then((connected) => (client = connected).query('START TRANSACTION READ ONLY'))
+      .then(() => super.query(statement.sql, statement.parameters, statement.structured))
+      .then(
+        async (result) => {
+          await client!.query('COMMIT');
+          this.countSent(statement.frame, lease);
+          return result;
+        },
+        async (error) => {
+          if (client) {
+            await client.query('ROLLBACK').catch(() => undefined);
+            this.countSent(statement.frame, lease);
           }
-          dropConnection(internals, driver);
-          return avoidingReplica(replica, again);
+          throw statementFailure(error) === 'needs-primary' ? new UnpinnedWriteError(this.router.name) : error;
+        },
+      )
+      .finally(() => lease.done());
+  }
+
+  /** Transaction boundaries and session state, as the statement that succeeded set them. */
+  private track({ kind, sql, parameters }: Statement, lease: ConnectionLease): void {
+    if (kind.beginsTransaction) this.transactionOpen = true;
+    else if (kind.endsTransaction) this.transactionOpen = false;
+    if (!kind.sessionState || !lease.replica) return;
+    lease.destroyOnRelease();
+    if (kind.sessionState === 'sticky' || this.carried.length >= MAX_CARRIED_STATEMENTS) this.sticky = true;
+    else this.carried.push({ sql, parameters });
+  }
+
+  private readsPositions(frame: RoutingFrame | undefined): boolean {
+    const { options } = this.router;
+    return frame !== undefined && options.enabled && options.consistency === 'lsn';
+  }
+
+  /** After a commit: the primary's WAL position on the same connection, for the context's token. */
+  private readCommitPosition(lease: ConnectionLease, frame: RoutingFrame): Promise<void> {
+    const writes = frame.context.writesOf(this.router.name);
+    return lease.connection!.client.query(POSITION_SQL).then(
+      ({ rows }) => {
+        const lsn = parseLsn(rows[0]?.lsn);
+        if (lsn === undefined) {
+          writes.uncertain = true;
+        } else {
+          writes.committed(lsn);
+          this.router.primary.sawLsn(lsn);
         }
+        lease.done();
+      },
+      () => {
+        writes.uncertain = true;
+        lease.done();
+      },
+    );
+  }
+
+  private currentLease(): ConnectionLease {
+    if (this.lease) return this.lease;
+    const frame = PinDbContext.current();
+    const avoid = this.avoidNext;
+    this.avoidNext = undefined;
+    const connecting = this.mode === 'slave' ? this.driver.connectForRead(frame, avoid) : this.driver.connectToPrimary();
+    const carrying = this.carried.length > 0;
+    const lease: ConnectionLease = new ConnectionLease(connecting.then((connection) => this.adopt(lease, connection, frame)));
+    // The state sent again makes it a connection no other runner may get as it is.
+    if (carrying) lease.destroyOnRelease();
+    this.lease = lease;
+    return lease;
+  }
+
+  /** A connection for `lease`, before any statement runs on it. */
+  private adopt(lease: ConnectionLease, connection: PooledConnection, frame: RoutingFrame | undefined): PooledConnection | Promise<PooledConnection> {
+    connection.onError = (error) => this.connectionFailed(lease, error);
+    if (this.lease !== lease) return connection; // let go of before it connected: the lease releases it
+    if (!connection.replica) this.mode = 'master';
+    this.databaseConnection = connection.client;
+    if (!this.listed) {
+      this.listed = true;
+      this.driver.connectedQueryRunners.push(this);
+    }
+    // It broke before it got here: its first statement fails as a lost connection, and is retried as one.
+    if (connection.error) lease.destroyOnRelease(connection.error);
+    if (this.carried.length === 0) return connection;
+    return this.carryState(connection, frame).then(
+      () => connection,
+      (error: Error) => {
+        connection.release(error);
         throw error;
       },
     );
-  };
+  }
 
-  runner.query = query as Query;
-  return runner;
-}
+  /** Sends the session-state statements again on a new connection, in order. */
+  private async carryState(connection: PooledConnection, frame: RoutingFrame | undefined): Promise<void> {
+    const role = connection.replica ? 'replica' : 'primary';
+    const server = connection.replica?.label ?? this.router.set.primary.label;
+    for (const { sql, parameters } of this.carried) {
+      await connection.client.query(sql, parameters);
+      this.router.recordQuery(frame, role, server);
+    }
+    if (!connection.replica) this.carried.length = 0; // on the primary the runner stays: nothing to carry any more
+  }
 
-/** Counts a statement once sent, on the server of the connection TypeORM took for it; returns its replica, if it was one. */
-function countSent(router: SetRouter, frame: RoutingFrame | undefined, runner: RunnerInternals): ReplicaHost | undefined {
-  const replica = replicaOfConnection(runner.databaseConnection);
-  router.recordQuery(frame, replica ? 'replica' : 'primary', replica ? replica.label : router.set.primary.label);
-  return replica;
-}
+  /** The connection of `lease` broke while the runner held it (between statements, typically). */
+  private connectionFailed(lease: ConnectionLease, error: Error): void {
+    lease.destroyOnRelease(error);
+    if (lease !== this.lease) return;
+    if (!lease.replica) {
+      this.loseConnection();
+      return;
+    }
+    if (this.sticky) this.stateLost = true;
+    this.dropLease();
+  }
 
-/**
- * From now on the runner uses the primary: a replica connection it holds goes back to its pool,
- * and its next statement takes a primary connection (TypeORM connects by `mode`).
- */
-function moveToPrimary(runner: RunnerInternals, driver: PostgresDriver): void {
-  if (runner.mode === 'master') return;
-  runner.mode = 'master';
-  if (runner.databaseConnection) dropConnection(runner, driver);
-}
+  /** The primary connection is gone: as TypeORM does on a connection error, the runner is released, so that a transaction cannot go on on another connection. */
+  private loseConnection(): void {
+    this.isReleased = true;
+    this.dropLease();
+    this.unlist();
+  }
 
-/** The runner gives its connection back (destroyed, with `error`) and takes a new one for its next statement. */
-function dropConnection(runner: RunnerInternals, driver: PostgresDriver, error?: unknown): void {
-  runner.releaseCallback?.(error);
-  runner.releaseCallback = undefined;
-  runner.databaseConnection = undefined;
-  runner.databaseConnectionPromise = undefined;
-  const index = driver.connectedQueryRunners.indexOf(runner as unknown as PostgresQueryRunner);
-  if (index !== -1) driver.connectedQueryRunners.splice(index, 1);
-}
+  /** From now on the runner uses the primary; the replica connection it holds goes back once no statement runs on it. */
+  private moveToPrimary(): void {
+    if (this.mode === 'master') return;
+    if (this.sticky) {
+      throw new ReplicaSessionStateError(this.router.name, 'holds a cursor declared WITH HOLD (or more session state than it carries) on its replica connection');
+    }
+    this.mode = 'master';
+    this.dropLease();
+  }
 
-function sqlState(error: unknown): string | undefined {
-  const failed = error as { code?: string; driverError?: { code?: string } };
-  return failed?.driverError?.code ?? failed?.code;
+  private dropLease(): void {
+    const lease = this.lease;
+    if (!lease) return;
+    this.lease = undefined;
+    this.databaseConnection = undefined;
+    this.sticky = false;
+    lease.retire();
+  }
+
+  private unlist(): void {
+    if (!this.listed) return;
+    this.listed = false;
+    const index = this.driver.connectedQueryRunners.indexOf(this);
+    if (index !== -1) this.driver.connectedQueryRunners.splice(index, 1);
+  }
+
+  /** Counts a statement once sent, on the server of the connection it went to. */
+  private countSent(frame: RoutingFrame | undefined, lease: ConnectionLease): void {
+    const replica = lease.replica;
+    this.router.recordQuery(frame, replica ? 'replica' : 'primary', replica ? replica.label : this.router.set.primary.label);
+  }
 }

@@ -1,0 +1,82 @@
+import type { DataSource, ReplicationMode } from 'typeorm';
+import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
+import type { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner.js';
+import type { PoolClient } from 'pg';
+import { NoDatabaseAvailableError } from '../errors/no-database-available.error.js';
+import type { ReplicaHost } from '../health/replica-host.js';
+import type { RoutingFrame } from '../routing/context-state.js';
+import { PinDbContext } from '../routing/pin-db.context.js';
+import type { SetRouter } from '../routing/set-router.js';
+import { checkedOut, type PooledConnection, type ReleaseConnection } from './connection-lease.js';
+import { RoutedQueryRunner } from './routed-query-runner.js';
+import { installServerPools } from './server-pools.js';
+
+/**
+ * TypeORM's postgres driver for one database set, with its connections chosen by the set's
+ * router: a read-mode runner's connection comes from a readable replica (by replicaSelection, and
+ * caught up with the client's token), a replica that fails to connect is marked down and the next
+ * one is tried, then the primary; a primary that cannot be reached is a NoDatabaseAvailableError
+ * naming the set and the server. Its query runners are RoutedQueryRunners.
+ */
+export class RoutedPostgresDriver extends PostgresDriver {
+  constructor(
+    dataSource: DataSource,
+    readonly router: SetRouter,
+  ) {
+    super(dataSource);
+    router.attach(this);
+    installServerPools(this, router);
+  }
+
+  override createQueryRunner(mode: ReplicationMode): PostgresQueryRunner {
+    return new RoutedQueryRunner(this, mode);
+  }
+
+  override obtainMasterConnection(): Promise<[any, Function]> {
+    return this.connectToPrimary().then(({ client, release }) => [client, release]);
+  }
+
+  /** For callers outside nestjs-pindb's runners: the connection a read in the current context would get. */
+  override obtainSlaveConnection(): Promise<[any, Function]> {
+    return this.connectForRead(PinDbContext.current()).then(({ client, release }) => [client, release]);
+  }
+
+  connectToPrimary(): Promise<PooledConnection> {
+    return new Promise((resolve, reject) => {
+      if (!this.master) return reject(new NoDatabaseAvailableError(this.router.name, this.router.set.primary.label, { cause: new Error('the DataSource is not initialized') }));
+      this.master.connect((error: Error | undefined, client: PoolClient | undefined, release: ReleaseConnection) => {
+        if (error || !client) reject(new NoDatabaseAvailableError(this.router.name, this.router.set.primary.label, { cause: error }));
+        else resolve(checkedOut(client, release));
+      });
+    });
+  }
+
+  /**
+   * The connection for a read in `frame`: the router's choice. pg's callback API in one promise,
+   * rather than an async function around pool.connect(): this runs for every read, and the choice
+   * is synchronous unless it must ask the pin store or the replicas first. `avoid`: a replica the
+   * read just failed on.
+   */
+  connectForRead(frame: RoutingFrame | undefined, avoid?: ReplicaHost): Promise<PooledConnection> {
+    const plan = this.router.planRead(frame, avoid);
+    return plan instanceof Promise ? plan.then((host) => this.connectTo(host, frame, avoid)) : this.connectTo(plan, frame, avoid);
+  }
+
+  private connectTo(plan: ReplicaHost | 'primary' | undefined, frame: RoutingFrame | undefined, avoid: ReplicaHost | undefined): Promise<PooledConnection> {
+    if (plan === 'primary') return this.connectToPrimary();
+    if (plan === undefined) {
+      this.router.fellBackToPrimary(frame);
+      return this.connectToPrimary();
+    }
+    return new Promise((resolve) =>
+      plan.connectionPool!.connect((error, client, release) => {
+        if (error || !client) {
+          // Marked down, so the next choice skips it: the loop ends at the primary at the latest.
+          this.router.replicaFailed(plan, error, frame);
+          return resolve(this.connectForRead(frame, avoid));
+        }
+        resolve(checkedOut(client, release, plan));
+      }),
+    );
+  }
+}
