@@ -5,3 +5,6 @@
 export class PgClusterError extends Error {
   override readonly name = 'PgClusterError';
 }
+
+/** A server's port was taken by another process between the choice of free ports and its start: the cluster is started again on other ports. */
+export class PgPortTakenError extends PgClusterError {}

@@ -1,9 +1,9 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, realpathSync } from 'node:fs';
 import { Client } from 'pg';
 import { OsUser } from './os-user.js';
 import { PgBinaries } from './pg-binaries.js';
-import { PgClusterError } from './pg-cluster.errors.js';
+import { PgClusterError, PgPortTakenError } from './pg-cluster.errors.js';
 import { childPids, processAlive, signalAll } from './process-tree.js';
 
 export type StopMode = 'smart' | 'fast' | 'immediate';
@@ -131,15 +131,22 @@ export class PgServer {
     let lastError: unknown;
     while (Date.now() < deadline) {
       if (this.child !== child) {
-        throw new PgClusterError(`${this.spec.label} exited while starting. Its log (${this.spec.logFile}) ends with:\n${this.logTail()}`);
+        const message = `${this.spec.label} exited while starting. Its log (${this.spec.logFile}) ends with:\n${this.logTail()}`;
+        throw /Address already in use/.test(this.logTail(50)) ? new PgPortTakenError(message) : new PgClusterError(message);
       }
       const client = new Client({ host: this.spec.host, port: this.spec.port, user: 'postgres', database: 'postgres', connectionTimeoutMillis: 2000 });
       client.on('error', () => undefined);
       try {
         await client.connect();
-        await client.query('SELECT 1');
+        // Another server may hold the port (taken between the choice of free ports and the start).
+        const [{ data_directory: dataDir }] = (await client.query('SHOW data_directory')).rows;
+        if (realpathSync(dataDir) !== realpathSync(this.spec.dataDir)) {
+          this.killNow();
+          throw new PgPortTakenError(`${this.spec.label}: port ${this.spec.port} answers for another server (${dataDir}).`);
+        }
         return;
       } catch (error) {
+        if (error instanceof PgPortTakenError) throw error;
         lastError = error;
         await sleep(50);
       } finally {

@@ -8,7 +8,7 @@ import { reservePorts } from './free-ports.js';
 import { OsUser, serverOsUser } from './os-user.js';
 import { findPgBinaries, PgBinaries } from './pg-binaries.js';
 import { PgCluster } from './pg-cluster.js';
-import { PgClusterError } from './pg-cluster.errors.js';
+import { PgClusterError, PgPortTakenError } from './pg-cluster.errors.js';
 import { PgClusterOptions, resolvePgClusterOptions } from './pg-cluster.options.js';
 import { connectionOptions, PgConnectionOptions } from './pg-connection.js';
 import { PgServer, sleep, StopMode } from './pg-server.js';
@@ -28,19 +28,25 @@ export async function startPgCluster(options: PgClusterOptions = {}): Promise<Pg
   const binaries = findPgBinaries(resolved.binDir);
   const osUser = serverOsUser(resolved.osUser);
   const labels = ['primary', ...Array.from({ length: resolved.replicas }, (_, i) => `replica ${i}`)];
-  const ports = await reservePorts(HOST, labels.length, resolved.basePort, labels);
-
-  const baseDir = mkdtempSync(join(tmpdir(), 'pindb-cluster-'));
-  const logDir = resolved.logDir ?? process.env[PG_LOG_DIR_ENV];
-  const cluster = new EmbeddedPgCluster(baseDir, logDir ? join(logDir, baseDir.split('/').pop()!) : join(baseDir, 'logs'), ports, binaries, osUser);
-  try {
-    await cluster.create(resolved.applyDelayMs, resolved.settings);
-    return cluster;
-  } catch (error) {
-    await cluster.stop();
-    throw error;
+  // Free ports are only free when chosen: another process (another test's cluster) may take one
+  // before the server binds it. Then the cluster starts again on other ports; given ports are not retried.
+  for (let attempt = 1; ; attempt++) {
+    const ports = await reservePorts(HOST, labels.length, resolved.basePort, labels);
+    const baseDir = mkdtempSync(join(tmpdir(), 'pindb-cluster-'));
+    const logDir = resolved.logDir ?? process.env[PG_LOG_DIR_ENV];
+    const cluster = new EmbeddedPgCluster(baseDir, logDir ? join(logDir, baseDir.split('/').pop()!) : join(baseDir, 'logs'), ports, binaries, osUser);
+    try {
+      await cluster.create(resolved.applyDelayMs, resolved.settings);
+      return cluster;
+    } catch (error) {
+      await cluster.stop();
+      if (!(error instanceof PgPortTakenError) || resolved.basePort !== undefined || attempt >= PORT_ATTEMPTS) throw error;
+    }
   }
 }
+
+/** Starts on fresh free ports before giving up when a port was taken meanwhile. */
+const PORT_ATTEMPTS = 5;
 
 class EmbeddedPgCluster extends BasePgCluster implements PgCluster {
   readonly external = false;
