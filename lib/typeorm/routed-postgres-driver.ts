@@ -2,6 +2,8 @@ import type { DataSource, ReplicationMode } from 'typeorm';
 import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import type { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner.js';
 import type { PoolClient } from 'pg';
+import type { PostgresConnectionCredentialsOptions } from 'typeorm/driver/postgres/PostgresConnectionCredentialsOptions.js';
+import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
 import { NoDatabaseAvailableError } from '../errors/no-database-available.error.js';
 import type { ReplicaHost } from '../health/replica-host.js';
 import type { RoutingFrame } from '../routing/context-state.js';
@@ -9,14 +11,15 @@ import { PinDbContext } from '../routing/pin-db.context.js';
 import type { SetRouter } from '../routing/set-router.js';
 import { checkedOut, type PooledConnection, type ReleaseConnection } from './connection-lease.js';
 import { RoutedQueryRunner } from './routed-query-runner.js';
-import { installServerPools } from './server-pools.js';
+import { createServerPool } from './server-pools.js';
 
 /**
  * TypeORM's postgres driver for one database set, with its connections chosen by the set's
  * router: a read-mode runner's connection comes from a readable replica (by replicaSelection, and
  * caught up with the client's token), a replica that fails to connect is marked down and the next
  * one is tried, then the primary; a primary that cannot be reached is a NoDatabaseAvailableError
- * naming the set and the server. Its query runners are RoutedQueryRunners.
+ * naming the set and the server. Its pools are made per server (server-pools.ts), and its query
+ * runners are RoutedQueryRunners.
  */
 export class RoutedPostgresDriver extends PostgresDriver {
   constructor(
@@ -25,7 +28,10 @@ export class RoutedPostgresDriver extends PostgresDriver {
   ) {
     super(dataSource);
     router.attach(this);
-    installServerPools(this, router);
+  }
+
+  protected override createPool(options: PostgresDataSourceOptions, credentials: PostgresConnectionCredentialsOptions): Promise<any> {
+    return createServerPool(this.router, this.postgres.Pool, options, credentials, (poolOptions, poolCredentials) => super.createPool(poolOptions, poolCredentials));
   }
 
   override createQueryRunner(mode: ReplicationMode): PostgresQueryRunner {

@@ -89,14 +89,26 @@ export class RoutedQueryRunner extends PostgresQueryRunner {
   }
 
   override query(sql: string, parameters?: any[], useStructuredResult = false): Promise<any> {
-    return this.send({ sql, parameters, structured: useStructuredResult, kind: classifyStatement(sql), frame: PinDbContext.current(), attempt: 0 }, false);
+    const statement: Statement = { sql, parameters, structured: useStructuredResult, kind: classifyStatement(sql), frame: PinDbContext.current(), attempt: 0 };
+    // A call that may write, on a read-mode runner not yet connected: where it lands decides (a
+    // replica refuses a write itself; on the primary it is one), so it waits for its connection.
+    if (statement.kind.mayWrite && this.mode === 'slave' && !this.lease?.connection && !this.isReleased) {
+      return this.currentLease().ready.then(
+        () => this.send(statement, false),
+        () => this.send(statement, false),
+      );
+    }
+    return this.send(statement, false);
   }
 
   override async stream(sql: string, parameters?: any[], onEnd?: Function, onError?: Function): Promise<Stream> {
     if (this.isReleased) throw new QueryRunnerAlreadyReleasedError();
     const frame = PinDbContext.current();
+    const kind = classifyStatement(sql);
+    // As for query(): where a call that may write lands decides.
+    if (kind.mayWrite && this.mode === 'slave') await this.currentLease().ready.catch(() => undefined);
     // No READ ONLY probe for a stream: a call that may write is a write here.
-    const write = this.route(frame, classifyStatement(sql), false, false) !== 'read';
+    const write = this.route(frame, kind, false, false) !== 'read';
     const lease = this.currentLease();
     lease.use();
     let stream: Stream;

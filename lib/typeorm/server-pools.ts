@@ -1,19 +1,15 @@
 import type { Pool, PoolConfig } from 'pg';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import type { PostgresDataSourceOptions as PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
 import type { PostgresConnectionCredentialsOptions } from 'typeorm/driver/postgres/PostgresConnectionCredentialsOptions.js';
 import type { CheckedOutConnections } from '../health/checked-out-connections.js';
 import type { SetRouter } from '../routing/set-router.js';
 
-type CreatePool = (options: PostgresConnectionOptions, credentials: PostgresConnectionCredentialsOptions) => Promise<Pool>;
-
-/** TypeORM's PostgresDriver.createPool, protected there. */
-interface PoolFactory {
-  createPool: CreatePool;
-}
+/** Creates a pool the way TypeORM's PostgresDriver.createPool does. */
+export type CreatePool = (options: PostgresConnectionOptions, credentials: PostgresConnectionCredentialsOptions) => Promise<Pool>;
 
 /**
- * Takes over the creation of the set's connection pools (TypeORM's `createPool`):
+ * The pool of one server of the set, as RoutedPostgresDriver.createPool makes it (TypeORM's
+ * `createPool`, which `typeormCreatePool` is):
  * - a replica's pool is made without connecting: TypeORM's would connect at once and reject when
  *   the replica is down, failing the app's bootstrap over one replica. The health monitor and the
  *   first reads find out whether it is up;
@@ -27,50 +23,52 @@ interface PoolFactory {
  * `replication` options: one that matches neither the primary's nor a replica's is an error, not a
  * guess, since routing by a wrong guess would send writes to a replica or reads to nowhere.
  */
-export function installServerPools(driver: PostgresDriver, router: SetRouter): void {
-  const factory = driver as unknown as PoolFactory;
-  const createPool = factory.createPool.bind(driver);
+export async function createServerPool(
+  router: SetRouter,
+  PoolClass: new (config: PoolConfig) => Pool,
+  options: PostgresConnectionOptions,
+  credentials: PostgresConnectionCredentialsOptions,
+  typeormCreatePool: CreatePool,
+): Promise<Pool> {
   const { health, statementTimeoutMs } = router.options;
-  factory.createPool = async (options, credentials) => {
-    // Without `replication` TypeORM passes the options themselves as the primary's credentials.
-    const primaryCredentials = options.replication ? options.replication.master : options;
-    if (credentials === primaryCredentials) {
-      const extra = withStatementTimeout(options.extra, statementTimeoutMs.primary);
-      const pool = await createPool({ ...options, connectTimeoutMS: options.connectTimeoutMS ?? health.connectTimeoutMs, extra }, credentials);
-      track(pool, router.primary.connections);
-      return pool;
-    }
-    const host = router.hosts.hosts[options.replication?.slaves.indexOf(credentials) ?? -1];
-    if (!host) {
-      throw new Error(
-        `nestjs-pindb could not match the pool TypeORM is creating (${serverOf(credentials)}) to a server of the set "${router.name}": ` +
-          `its credentials are neither the primary's (${router.primary.label}) nor a replica's (${router.hosts.hosts.map((h) => h.label).join(', ') || 'none'}). ` +
-          'The DataSource must be created from the options PinDbModule gives it, with their `replication` unchanged.',
-      );
-    }
-    // The same settings TypeORM's createPool gives a pool, in the same order (`extra` over the rest).
-    const config: PoolConfig = {
-      connectionString: credentials.url,
-      host: credentials.host,
-      user: credentials.username,
-      password: credentials.password as string | undefined,
-      database: credentials.database,
-      port: credentials.port,
-      ssl: credentials.ssl as PoolConfig['ssl'],
-      application_name: options.applicationName ?? credentials.applicationName,
-      max: options.poolSize,
-      ...withStatementTimeout(options.extra, statementTimeoutMs.replica),
-      connectionTimeoutMillis: health.connectTimeoutMs,
-    };
-    const pool: Pool = new driver.postgres.Pool(config);
-    // An idle connection broke (the replica restarted, or its backend was terminated): the pool
-    // drops it. Without a listener pg would crash the app; whether the replica is down is for the
-    // next connect or health check to say.
-    pool.on('error', options.poolErrorHandler ?? (() => undefined));
-    track(pool, host.connections);
-    host.attach(pool);
+  // Without `replication` TypeORM passes the options themselves as the primary's credentials.
+  const primaryCredentials = options.replication ? options.replication.master : options;
+  if (credentials === primaryCredentials) {
+    const extra = withStatementTimeout(options.extra, statementTimeoutMs.primary);
+    const pool = await typeormCreatePool({ ...options, connectTimeoutMS: options.connectTimeoutMS ?? health.connectTimeoutMs, extra }, credentials);
+    track(pool, router.primary.connections);
     return pool;
+  }
+  const host = router.hosts.hosts[options.replication?.slaves.indexOf(credentials) ?? -1];
+  if (!host) {
+    throw new Error(
+      `nestjs-pindb could not match the pool TypeORM is creating (${serverOf(credentials)}) to a server of the set "${router.name}": ` +
+        `its credentials are neither the primary's (${router.primary.label}) nor a replica's (${router.hosts.hosts.map((h) => h.label).join(', ') || 'none'}). ` +
+        'The DataSource must be created from the options PinDbModule gives it, with their `replication` unchanged.',
+    );
+  }
+  // The same settings TypeORM's createPool gives a pool, in the same order (`extra` over the rest).
+  const config: PoolConfig = {
+    connectionString: credentials.url,
+    host: credentials.host,
+    user: credentials.username,
+    password: credentials.password as string | undefined,
+    database: credentials.database,
+    port: credentials.port,
+    ssl: credentials.ssl as PoolConfig['ssl'],
+    application_name: options.applicationName ?? credentials.applicationName,
+    max: options.poolSize,
+    ...withStatementTimeout(options.extra, statementTimeoutMs.replica),
+    connectionTimeoutMillis: health.connectTimeoutMs,
   };
+  const pool = new PoolClass(config);
+  // An idle connection broke (the replica restarted, or its backend was terminated): the pool
+  // drops it. Without a listener pg would crash the app; whether the replica is down is for the
+  // next connect or health check to say.
+  pool.on('error', options.poolErrorHandler ?? (() => undefined));
+  track(pool, host.connections);
+  host.attach(pool);
+  return pool;
 }
 
 /** The server knows its checked-out connections, whoever took them, to cut them if it freezes. */

@@ -1,9 +1,8 @@
 import type { PoolClient } from 'pg';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { PrimaryHost } from '../../lib/health/primary-host.js';
 import { ReplicaHost } from '../../lib/health/replica-host.js';
 import type { SetRouter } from '../../lib/routing/set-router.js';
-import { installServerPools } from '../../lib/typeorm/server-pools.js';
+import { createServerPool } from '../../lib/typeorm/server-pools.js';
 
 type Listener = (...args: unknown[]) => void;
 
@@ -34,20 +33,17 @@ function setUp() {
     options: { health: { connectTimeoutMs: 1500 }, statementTimeoutMs: { primary: 100, replica: 200 } },
   } as unknown as SetRouter;
   const typeOrmPools: { options: Record<string, unknown>; credentials: unknown }[] = [];
-  const driver = {
-    postgres: { Pool: FakePool },
-    async createPool(options: Record<string, unknown>, credentials: unknown) {
-      typeOrmPools.push({ options, credentials });
-      return new FakePool();
-    },
+  const typeormCreatePool = async (options: unknown, credentials: unknown) => {
+    typeOrmPools.push({ options: options as Record<string, unknown>, credentials });
+    return new FakePool();
   };
-  installServerPools(driver as unknown as PostgresDriver, router);
-  const createPool = (driver as unknown as { createPool: (o: unknown, c: unknown) => Promise<FakePool> }).createPool;
+  const createPool = (options: unknown, credentials: unknown) =>
+    createServerPool(router, FakePool as never, options as never, credentials as never, typeormCreatePool as never) as unknown as Promise<FakePool>;
   const options = { replication: { master: primaryCredentials, slaves: replicaCredentials }, extra: { keepAlive: true } };
   return { primary, hosts, typeOrmPools, createPool, options };
 }
 
-describe('installServerPools', () => {
+describe('createServerPool', () => {
   it("the primary's pool (its credentials are replication.master) is TypeORM's, with the timeouts, and tracks its checked-out connections on router.primary", async () => {
     const { primary, typeOrmPools, createPool, options } = setUp();
     const pool = await createPool(options, primaryCredentials);
