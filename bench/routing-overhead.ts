@@ -261,22 +261,17 @@ async function hookCosts(app: Awaited<ReturnType<typeof NestFactory.createApplic
   const { PinDbContext } = await import('../lib/routing/pin-db.context.js');
   const { PinDbRouter } = await import('../lib/routing/pin-db.router.js');
   const { ContextState } = await import('../lib/routing/context-state.js');
-  const { statementKind } = await import('../lib/routing/statement-kind.js');
+  const { classifyStatement } = await import('../lib/routing/statement-kind.js');
   const router = app.get(PinDbRouter).forSet('default');
   const dataSource = app.get<DataSource>(getDataSourceToken());
 
   // The exact SQL findOneBy sends, caught at the (already routed) driver.
-  const driver = dataSource.driver as any;
-  const createQueryRunner = driver.createQueryRunner;
   let sql = '';
-  driver.createQueryRunner = (mode: any) => {
-    const runner = createQueryRunner(mode);
-    const query = runner.query;
-    runner.query = (text: string, ...rest: unknown[]) => ((sql = text), query(text, ...rest));
-    return runner;
-  };
+  const logger = dataSource.logger;
+  const logQuery = logger.logQuery;
+  logger.logQuery = (text: string) => void (sql = text);
   await repository.findOneBy({ id: 1 });
-  driver.createQueryRunner = createQueryRunner;
+  logger.logQuery = logQuery;
 
   const N = 200_000;
   const time = (fn: () => unknown): number => {
@@ -293,7 +288,7 @@ async function hookCosts(app: Awaited<ReturnType<typeof NestFactory.createApplic
       ns: {
         'PinDbContext.current()': time(() => PinDbContext.current()),
         'router.target(frame)  [defaultReplicationModeForReads]': time(() => router.target(frame)),
-        'statementKind(sql)': time(() => statementKind(sql)),
+        'classifyStatement(sql)  [cached]': time(() => classifyStatement(sql)),
         'hosts.next(eligible)  [filter + pick]': time(() => router.hosts.next(eligible)),
         'router.recordQuery()  [stats + Logger.isLevelEnabled]': time(() => router.recordQuery(frame, 'replica', 'x:1')),
         'new ContextState()': time(() => new ContextState()),

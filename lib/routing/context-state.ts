@@ -30,9 +30,16 @@ export class SetWrites {
   committedLsn?: bigint;
   /** A write was sent whose commit position is not known. */
   uncertain = false;
+  /** Runners with a write in flight or in an open transaction: a token handed out meanwhile cannot know its position. */
+  unsettled = 0;
 
   committed(lsn: bigint): void {
     if (this.committedLsn === undefined || lsn > this.committedLsn) this.committedLsn = lsn;
+  }
+
+  /** The position of every write is known (or there was none). */
+  get settled(): boolean {
+    return !this.uncertain && this.unsettled === 0;
   }
 }
 

@@ -25,8 +25,8 @@ export interface TokenSetSource {
  *
  * What a context hands back for a set it pinned:
  * - it wrote, and saw each commit's WAL position: that position (later than any the client brought);
- * - it wrote, but a write's outcome or position is unknown (its connection broke): an entry without
- *   a position, which pins by time;
+ * - it wrote, but a write's outcome or position is unknown (its connection broke, or it was still
+ *   running when the token went out): an entry without a position, which pins by time;
  * - it pinned without a write (its method, @Pin, routing.pin): the primary's position when the
  *   token was prepared (`prepare`), else the last one seen; none if the primary could not say,
  *   since nothing was written that the client could miss.
@@ -122,7 +122,8 @@ export class PinTokens {
   }
 
   private needsPosition(context: ContextState, set: TokenSetSource): boolean {
-    return context.isPinned(set.name) && !context.writes.has(set.name) && !context.pinLsns.has(set.name);
+    const writes = context.writes.get(set.name);
+    return context.isPinned(set.name) && writes?.committedLsn === undefined && writes?.settled !== false && !context.pinLsns.has(set.name);
   }
 
   /**
@@ -146,7 +147,7 @@ export class PinTokens {
         continue;
       }
       const writes = context.writes.get(set.name);
-      if (writes?.uncertain) token.set(set.name, { expiresAt });
+      if (writes && !writes.settled) token.set(set.name, { expiresAt });
       else if (writes?.committedLsn !== undefined) token.set(set.name, { lsn: writes.committedLsn, expiresAt });
       else {
         const read = context.pinLsns.get(set.name);

@@ -55,14 +55,14 @@ export class ConnectionLease {
   private released = false;
   private destroyWith?: Error | true;
 
-  constructor(connecting: Promise<PooledConnection>) {
+  /** `connected` runs once the connection is there, before any statement of the holder: what it returns is waited for. */
+  constructor(connecting: Promise<PooledConnection>, connected: (connection: PooledConnection) => void | Promise<void>) {
     this.ready = connecting.then((connection) => {
       this.connection = connection;
+      const holding = connected(connection);
       if (this.retired) this.settle();
-      return connection.client;
+      return holding ? holding.then(() => connection.client) : connection.client;
     });
-    // A lease retired before it connected may never be awaited by anyone.
-    this.ready.catch(() => undefined);
   }
 
   get replica(): ReplicaHost | undefined {
@@ -88,6 +88,8 @@ export class ConnectionLease {
   /** The runner lets go: the connection goes back to its pool (or is destroyed) once no statement runs on it. */
   retire(): void {
     this.retired = true;
+    // Let go of before it connected: nobody may wait for it any more.
+    if (!this.connection) this.ready.catch(() => undefined);
     this.settle();
   }
 

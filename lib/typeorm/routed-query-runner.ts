@@ -5,7 +5,7 @@ import { NoDatabaseAvailableError } from '../errors/no-database-available.error.
 import { ReplicaSessionStateError } from '../errors/replica-session-state.error.js';
 import { UnpinnedWriteError } from '../errors/unpinned-write.error.js';
 import type { ReplicaHost } from '../health/replica-host.js';
-import type { RoutingFrame } from '../routing/context-state.js';
+import type { RoutingFrame, SetWrites } from '../routing/context-state.js';
 import { PinDbContext } from '../routing/pin-db.context.js';
 import { afterFailure } from '../routing/read-policy.js';
 import type { SetRouter } from '../routing/set-router.js';
@@ -66,6 +66,8 @@ export class RoutedQueryRunner extends PostgresQueryRunner {
   private refusedTransaction = false;
   /** The replica the next connection must not come from (a read just failed on it). */
   private avoidNext?: ReplicaHost;
+  /** The context's writes of the set this runner has in flight or in its open transaction (counted once). */
+  private unsettled?: SetWrites;
 
   constructor(driver: RoutedPostgresDriver, mode: ReplicationMode) {
     super(driver, mode);
@@ -83,6 +85,7 @@ export class RoutedQueryRunner extends PostgresQueryRunner {
   override release(): Promise<void> {
     if (this.isReleased) return Promise.resolve();
     this.isReleased = true;
+    this.settleWrites();
     this.dropLease();
     this.unlist();
     return Promise.resolve();
@@ -120,13 +123,14 @@ export class RoutedQueryRunner extends PostgresQueryRunner {
     }
     this.countSent(frame, lease);
     // Until it ends, its commit position is unknown: a token handed out meanwhile pins by time.
-    if (write && frame) frame.context.writesOf(this.router.name).uncertain = true;
+    if (write) this.unsettleWrites(frame);
     let settled = false;
     const settle = () => {
       if (settled) return;
       settled = true;
-      if (write && !this.transactionOpen && this.readsPositions(frame)) this.readCommitPosition(lease, frame!);
-      else lease.done();
+      if (write && !this.transactionOpen && this.readsPositions(frame)) return void this.readCommitPosition(lease, frame!);
+      if (!this.transactionOpen) this.settleWrites();
+      lease.done();
     };
     for (const event of ['end', 'error', 'close']) stream.once(event, settle);
     return stream;
@@ -151,6 +155,7 @@ export class RoutedQueryRunner extends PostgresQueryRunner {
     }
     if (routed === 'probe') return this.sendReadOnly(statement);
     const write = routed === 'write';
+    if (write || (this.wroteInTransaction && this.transactionOpen)) this.unsettleWrites(frame);
     const lease = this.currentLease();
     lease.use();
     // TypeORM's query() takes its connection from connect() before its first await: this lease.
@@ -208,6 +213,7 @@ export class RoutedQueryRunner extends PostgresQueryRunner {
       this.wroteInTransaction = false;
     }
     if (committed && this.readsPositions(frame) && !lease.replica) return this.readCommitPosition(lease, frame!).then(() => result);
+    if (!this.transactionOpen) this.settleWrites();
     lease.done();
     return result;
   }
@@ -228,6 +234,8 @@ export class RoutedQueryRunner extends PostgresQueryRunner {
       sessionState: this.sticky ? 'sticky' : this.carried.length > 0 ? 'replayable' : undefined,
     });
     lease.done();
+    // An autocommit write that failed committed nothing; one in a transaction waits for its ROLLBACK.
+    if (!this.transactionOpen) this.settleWrites();
     // It never connected: the next statement tries again.
     if (!sent && lease === this.lease) this.dropLease();
     const again = { ...statement, attempt: statement.attempt + 1 };
@@ -237,6 +245,7 @@ export class RoutedQueryRunner extends PostgresQueryRunner {
         // Sent, then the connection broke: a write may have been committed. The runner is done
         // with it, as TypeORM's is on a connection error, so a transaction cannot go on elsewhere.
         if ((write || this.transactionOpen) && frame) frame.context.writesOf(router.name).uncertain = true;
+        this.settleWrites();
         lease.destroyOnRelease(error as Error);
         this.loseConnection();
         throw new NoDatabaseAvailableError(router.name, router.set.primary.label, { cause: error });
@@ -325,13 +334,28 @@ export class RoutedQueryRunner extends PostgresQueryRunner {
           writes.committed(lsn);
           this.router.primary.sawLsn(lsn);
         }
+        this.settleWrites();
         lease.done();
       },
       () => {
         writes.uncertain = true;
+        this.settleWrites();
         lease.done();
       },
     );
+  }
+
+  /** A write of this runner is on its way: until it settles, a token cannot know the set's position. */
+  private unsettleWrites(frame: RoutingFrame | undefined): void {
+    if (this.unsettled || !frame || !this.router.options.enabled) return;
+    this.unsettled = frame.context.writesOf(this.router.name);
+    this.unsettled.unsettled++;
+  }
+
+  private settleWrites(): void {
+    if (!this.unsettled) return;
+    this.unsettled.unsettled--;
+    this.unsettled = undefined;
   }
 
   private currentLease(): ConnectionLease {
@@ -341,7 +365,7 @@ export class RoutedQueryRunner extends PostgresQueryRunner {
     this.avoidNext = undefined;
     const connecting = this.mode === 'slave' ? this.driver.connectForRead(frame, avoid) : this.driver.connectToPrimary();
     const carrying = this.carried.length > 0;
-    const lease: ConnectionLease = new ConnectionLease(connecting.then((connection) => this.adopt(lease, connection, frame)));
+    const lease: ConnectionLease = new ConnectionLease(connecting, (connection) => this.adopt(lease, connection, frame));
     // The state sent again makes it a connection no other runner may get as it is.
     if (carrying) lease.destroyOnRelease();
     this.lease = lease;
@@ -349,9 +373,9 @@ export class RoutedQueryRunner extends PostgresQueryRunner {
   }
 
   /** A connection for `lease`, before any statement runs on it. */
-  private adopt(lease: ConnectionLease, connection: PooledConnection, frame: RoutingFrame | undefined): PooledConnection | Promise<PooledConnection> {
+  private adopt(lease: ConnectionLease, connection: PooledConnection, frame: RoutingFrame | undefined): Promise<void> | undefined {
     connection.onError = (error) => this.connectionFailed(lease, error);
-    if (this.lease !== lease) return connection; // let go of before it connected: the lease releases it
+    if (this.lease !== lease) return undefined; // let go of before it connected: the lease releases it
     if (!connection.replica) this.mode = 'master';
     this.databaseConnection = connection.client;
     if (!this.listed) {
@@ -360,14 +384,11 @@ export class RoutedQueryRunner extends PostgresQueryRunner {
     }
     // It broke before it got here: its first statement fails as a lost connection, and is retried as one.
     if (connection.error) lease.destroyOnRelease(connection.error);
-    if (this.carried.length === 0) return connection;
-    return this.carryState(connection, frame).then(
-      () => connection,
-      (error: Error) => {
-        connection.release(error);
-        throw error;
-      },
-    );
+    if (this.carried.length === 0) return undefined;
+    return this.carryState(connection, frame).catch((error: Error) => {
+      lease.destroyOnRelease(error);
+      throw error;
+    });
   }
 
   /** Sends the session-state statements again on a new connection, in order. */

@@ -135,7 +135,7 @@ describe('resolvePinDbOptions', () => {
   });
 
   describe('health, statement timeouts, Server-Timing', () => {
-    it('defaults: DESIGN.md health figures, no statement timeouts, no Server-Timing', () => {
+    it('defaults: the documented health figures, no statement timeouts, no Server-Timing', () => {
       const resolved = resolvePinDbOptions(valid());
       expect(resolved.health).toEqual({ intervalMs: 1000, maxLagBytes: 16 * 1024 * 1024, maxLagSeconds: 30, cooldownMs: 5000, maxCooldownMs: 60_000, connectTimeoutMs: 2000 });
       expect(resolved.statementTimeoutMs).toEqual({});
