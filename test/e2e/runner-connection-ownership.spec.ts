@@ -25,10 +25,10 @@ class WritingSubscriber implements EntitySubscriberInterface {
 
 const { Client } = pg;
 
-/** Resolves once a read on the replica waits for the lock `gate` holds. */
-async function waitForWaitingRead(gate: pg.Client): Promise<void> {
+/** Resolves once the long read runs on the replica. */
+async function runningRead(replica: pg.Client): Promise<void> {
   for (;;) {
-    const { rows } = await gate.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'SELECT gated_port()%' AND wait_event_type = 'Lock'");
+    const { rows } = await replica.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%' AND state = 'active'");
     if (rows[0].n > 0) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -51,8 +51,6 @@ describe('a read-mode runner moved to the primary while a statement of it runs o
     context = await createTestContext({ cluster, pindb: { typeorm: { entities: [Note], synchronize: true, retryAttempts: 0, subscribers: [WritingSubscriber] } } });
     routing = context.get(RoutingService);
     dataSource = context.get(getDataSourceToken());
-    // A read that first waits for advisory lock 77 (taken for its statement only).
-    await cluster.query('primary', 'CREATE FUNCTION gated_port() RETURNS int LANGUAGE sql STABLE AS $$ SELECT pg_advisory_xact_lock_shared(77); SELECT inet_server_port() $$');
     await cluster.waitForReplay();
     const pool = replicaHost(context, 0).connectionPool!;
     replicaConnections = () => pool.totalCount - pool.idleCount;
@@ -63,26 +61,28 @@ describe('a read-mode runner moved to the primary while a statement of it runs o
   });
 
   it('two queries in flight, the second a write: the write goes to the primary, and the replica connection stays checked out until the read ends', async () => {
-    // The read waits on the replica for a lock the test holds there, as long as the test wants.
-    const gate = new Client({ connectionString: cluster.replicas[0].url });
-    await gate.connect();
-    await gate.query('SELECT pg_advisory_lock(77)');
+    // A long read on the replica, ended by the test (cancelled) once it has seen what it checks.
+    const replica = new Client({ connectionString: cluster.replicas[0].url });
+    await replica.connect();
     const runner = dataSource.createQueryRunner('slave');
     try {
       await routing.run(async () => {
-        const read = runner.query('SELECT gated_port() AS port');
+        const read = runner.query('SELECT pg_sleep(60), inet_server_port() AS port').then(
+          () => 'finished',
+          (error: Error) => error.message,
+        );
         const [written] = await runner.query("INSERT INTO note (text) VALUES ('while a read runs') RETURNING inet_server_port() AS port");
         expect(written.port).toBe(cluster.primary.port);
-        await waitForWaitingRead(gate);
+        expect(runner.getReplicationMode()).toBe('master');
+        await runningRead(replica);
         // The read still runs on its replica connection: not back in the pool for another runner.
         expect(replicaConnections()).toBe(1);
-        await gate.query('SELECT pg_advisory_unlock(77)');
-        expect((await read)[0].port).toBe(cluster.replicas[0].port);
-        expect(runner.getReplicationMode()).toBe('master');
+        await replica.query("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%'");
+        expect(await read).toMatch(/canceling statement/);
       });
     } finally {
       await runner.release();
-      await gate.end();
+      await replica.end();
     }
     expect(replicaConnections()).toBe(0);
   });
