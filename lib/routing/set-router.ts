@@ -10,7 +10,7 @@ import { parseLsn } from '../tokens/lsn.js';
 import type { PinToken, SetToken } from '../tokens/pin-token.js';
 import type { TokenSetSource } from '../tokens/pin-tokens.js';
 import { ContextState, RoutingFrame, scopedTarget, Target } from './context-state.js';
-import { ReadRoute, routeRead } from './read-policy.js';
+import { ReadInputs, ReadRoute, routeRead } from './read-policy.js';
 import type { RoutingEvents } from './routing-events.js';
 import type { ServerRole } from './routing-stats.js';
 
@@ -41,6 +41,7 @@ export class SetRouter implements TokenSetSource {
   readonly primary: PrimaryHost;
   private readonly logger = new Logger('PinDb');
   private driver?: PostgresDriver;
+  private readonly inputs: ReadInputs = { hasReplicas: false, forcedReplica: false, pinned: false, readsFromPrimary: false, behind: false, primaryDown: false };
 
   constructor(
     readonly set: ResolvedSet,
@@ -98,20 +99,29 @@ export class SetRouter implements TokenSetSource {
     return this.caughtUpReplica(frame!.context, route.atLeast, avoid);
   }
 
+  /**
+   * The routing policy's answer for `frame`. Its inputs go in one object per router, filled anew
+   * for each call (routing is synchronous, so no two calls share it): this runs twice per read.
+   */
   private route(frame: RoutingFrame | undefined): ReadRoute {
-    if (!frame) return routeRead({ hasReplicas: this.hosts.size > 0, forcedReplica: false, pinned: false, readsFromPrimary: false, behind: false, primaryDown: false });
+    const inputs = this.inputs;
+    inputs.hasReplicas = this.hosts.size > 0;
+    inputs.primaryDown = !this.primary.up;
+    if (!frame) {
+      inputs.scoped = undefined;
+      inputs.forcedReplica = inputs.pinned = inputs.readsFromPrimary = inputs.behind = false;
+      inputs.entry = undefined;
+      return routeRead(inputs);
+    }
     const { context } = frame;
     const name = this.name;
-    return routeRead({
-      hasReplicas: this.hosts.size > 0,
-      scoped: scopedTarget(frame, name),
-      forcedReplica: context.readsForcedToReplica(name),
-      pinned: context.isPinned(name),
-      readsFromPrimary: context.readsFromPrimary(name),
-      entry: this.tokenEntry(context),
-      behind: context.behind.has(name),
-      primaryDown: !this.primary.up,
-    });
+    inputs.scoped = scopedTarget(frame, name);
+    inputs.forcedReplica = context.readsForcedToReplica(name);
+    inputs.pinned = context.isPinned(name);
+    inputs.readsFromPrimary = context.readsFromPrimary(name);
+    inputs.entry = this.tokenEntry(context);
+    inputs.behind = context.behind.has(name);
+    return routeRead(inputs);
   }
 
   async primaryLsn(): Promise<bigint> {
