@@ -59,11 +59,6 @@ export function classifyStatement(sql: string): StatementClass {
   return result;
 }
 
-/** Just the kind: what routing needed before the flags existed. */
-export function statementKind(sql: string): StatementKind {
-  return classifyStatement(sql).kind;
-}
-
 function classifyText(sql: string): StatementClass {
   const tokens = tokenize(sql);
   const standard = classifyTokens(tokens);
