@@ -15,12 +15,18 @@ const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300']);
 const LOST_CONNECTION = /Connection terminated|timeout exceeded when trying to connect|Query read timeout|connection error|Client was closed|not queryable/i;
 
 export function serverFailure(error: unknown): ServerFailure | undefined {
-  const driverError = (error as { driverError?: unknown })?.driverError ?? error;
-  const { code, message } = (driverError ?? {}) as { code?: unknown; message?: unknown };
-  if (typeof code === 'string') {
-    if (code === '40P01' || (code === '40001' && /conflict with recovery/i.test(String(message)))) return 'recovery-conflict';
+  const { code, message } = driverErrorOf(error);
+  if (code !== undefined) {
+    if (code === '40P01' || (code === '40001' && /conflict with recovery/i.test(message))) return 'recovery-conflict';
     if (NETWORK_CODES.has(code) || UNAVAILABLE_STATES.has(code) || code.startsWith('08')) return 'unreachable';
     if (/^[0-9A-Z]{5}$/.test(code)) return undefined;
   }
-  return LOST_CONNECTION.test(String(message ?? '')) ? 'unreachable' : undefined;
+  return LOST_CONNECTION.test(message) ? 'unreachable' : undefined;
+}
+
+/** The code (SQLSTATE or Node's) and message of the driver's error, under TypeORM's QueryFailedError if it wraps one. */
+export function driverErrorOf(error: unknown): { code?: string; message: string } {
+  const failed = (error as { driverError?: unknown })?.driverError ?? error;
+  const { code, message } = (failed ?? {}) as { code?: unknown; message?: unknown };
+  return { code: typeof code === 'string' ? code : undefined, message: String(message ?? '') };
 }

@@ -1,4 +1,4 @@
-import { serverFailure } from '../health/server-failure.js';
+import { driverErrorOf, serverFailure } from '../health/server-failure.js';
 import type { StatementFailure } from './read-policy.js';
 
 const READ_ONLY_TRANSACTION = '25006';
@@ -8,13 +8,7 @@ const DURING_RECOVERY = /during recovery|recovery is in progress/i;
 
 /** What a failed statement says for routing (see read-policy.ts); undefined: the statement itself failed. */
 export function statementFailure(error: unknown): StatementFailure | undefined {
-  const { code, message } = driverError(error);
+  const { code, message } = driverErrorOf(error);
   if (code === READ_ONLY_TRANSACTION || (code !== undefined && DURING_RECOVERY_STATES.has(code) && DURING_RECOVERY.test(message))) return 'needs-primary';
   return serverFailure(error);
-}
-
-function driverError(error: unknown): { code?: string; message: string } {
-  const failed = (error as { driverError?: unknown })?.driverError ?? error;
-  const { code, message } = (failed ?? {}) as { code?: unknown; message?: unknown };
-  return { code: typeof code === 'string' ? code : undefined, message: String(message ?? '') };
 }
