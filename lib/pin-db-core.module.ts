@@ -11,6 +11,7 @@ import { PinDbMetrics } from './metrics/pin-db.metrics.js';
 import { requirePromClientIfAsked } from './metrics/prom-client.js';
 import { PinDbGuard } from './routing/pin-db.guard.js';
 import { PinDbInterceptor } from './routing/pin-db.interceptor.js';
+import { everyRoutePath } from './routing/every-route.js';
 import { PinDbMiddleware } from './routing/pin-db.middleware.js';
 import { PinDbRouter } from './routing/pin-db.router.js';
 import { RoutingService } from './routing/routing.service.js';
@@ -61,7 +62,7 @@ export class PinDbCoreModule implements NestModule {
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(PinDbMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
+    consumer.apply(PinDbMiddleware).forRoutes({ path: everyRoutePath(), method: RequestMethod.ALL });
   }
 }
 

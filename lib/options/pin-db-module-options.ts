@@ -1,4 +1,4 @@
-import type { PostgresDataSourceOptions as PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
+import type { PostgresDataSourceOptions as PostgresConnectionOptions } from '../typeorm/typeorm-compat.js';
 import type { PinStore } from '../stores/pin-store.js';
 
 /**

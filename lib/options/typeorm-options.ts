@@ -4,6 +4,9 @@ import { didYouMean } from './closest-key.js';
 import type { SharedTypeOrmOptions } from './pin-db-module-options.js';
 import { SERVER_KEYS } from './server-options.js';
 
+/** Options TypeORM 1.x added: accepted on 0.3 too (which ignores them), so one list serves both majors. */
+type TypeOrm1OnlyKey = 'isolationLevel' | 'extensions';
+
 /**
  * Every key of SharedTypeOrmOptions: TypeORM's postgres DataSource options (less those nestjs-pindb
  * sets) and @nestjs/typeorm's module options. Type-checked both ways, so that a TypeORM upgrade
@@ -53,7 +56,7 @@ export const TYPEORM_OPTION_KEYS = [
   'toRetry',
   'verboseRetryLog',
   'manualInitialization',
-] as const satisfies readonly (keyof SharedTypeOrmOptions)[];
+] as const satisfies readonly (keyof SharedTypeOrmOptions | TypeOrm1OnlyKey)[];
 
 /** Fails to compile, naming the key, when SharedTypeOrmOptions has a key the list above lacks: add it there. */
 type EveryKeyListed<Unlisted extends never> = Unlisted;

@@ -3,7 +3,7 @@ import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import type { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner.js';
 import type { PoolClient } from 'pg';
 import type { PostgresConnectionCredentialsOptions } from 'typeorm/driver/postgres/PostgresConnectionCredentialsOptions.js';
-import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
+import type { PostgresDataSourceOptions } from './typeorm-compat.js';
 import { NoDatabaseAvailableError } from '../errors/no-database-available.error.js';
 import type { ReplicaHost } from '../health/replica-host.js';
 import type { RoutingFrame } from '../routing/context-state.js';

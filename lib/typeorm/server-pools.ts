@@ -1,5 +1,5 @@
 import type { Pool, PoolConfig } from 'pg';
-import type { PostgresDataSourceOptions as PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
+import type { PostgresDataSourceOptions as PostgresConnectionOptions } from './typeorm-compat.js';
 import type { PostgresConnectionCredentialsOptions } from 'typeorm/driver/postgres/PostgresConnectionCredentialsOptions.js';
 import type { CheckedOutConnections } from '../health/checked-out-connections.js';
 import type { SetRouter } from '../routing/set-router.js';

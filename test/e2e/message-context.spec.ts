@@ -6,6 +6,7 @@ import { firstValueFrom } from 'rxjs';
 import { DataSource } from 'typeorm';
 import { Pin, RoutingService } from '../../lib/index.js';
 import type { PgCluster } from '../../lib/testing/index.js';
+import { reservePorts } from '../../lib/testing/free-ports.js';
 import { NotesService, readPort } from '../support/probe.js';
 import { compileTestModule } from '../support/test-app.js';
 import { testCluster } from '../support/test-cluster.js';
@@ -49,10 +50,11 @@ describe('a microservice message gets its own context from the interceptor', () 
     cluster = await testCluster({ replicas: 2 });
     replicaPorts = cluster.replicas.map((r) => r.port);
     const moduleRef = await compileTestModule({ cluster, controllers: [MessagesController], providers: [NotesService] });
-    service = moduleRef.createNestMicroservice({ transport: Transport.TCP, options: { host: '127.0.0.1', port: 0 } });
+    // A free port picked first: Nest has no public way to ask a microservice its bound port.
+    const [port] = await reservePorts('127.0.0.1', 1);
+    service = moduleRef.createNestMicroservice({ transport: Transport.TCP, options: { host: '127.0.0.1', port } });
     service.useLogger(['error']);
     await service.listen();
-    const { port } = (service as any).serverInstance.server.address();
     client = ClientProxyFactory.create({ transport: Transport.TCP, options: { host: '127.0.0.1', port } });
     await client.connect();
   });
