@@ -5,7 +5,12 @@ export default {
   testRegex: '\\.spec\\.ts$',
   extensionsToTreatAsEsm: ['.ts'],
   // Sources import siblings as './x.js' (ESM); jest resolves them to the .ts files.
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: {
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+    // Mercurius's @fastify/static requires content-disposition 3, ESM only, which Jest cannot require()
+    // before Node 24.9; version 2 (Express's, CommonJS) has the same create().
+    '^content-disposition$': '<rootDir>/node_modules/content-disposition/dist/index.js',
+  },
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', useESM: true }] },
   // Each spec file starts its own cluster; two at a time fit the 2-core machines.
   maxWorkers: 2,

@@ -61,6 +61,13 @@ export interface StoredTokenLoad {
 export class ContextState {
   readonly stats = new RoutingStatsCollector();
   private readonly pinned = new SetSelection();
+  /**
+   * The pin of an HTTP request's method (pinUnsafeMethods), apart from the others: a GraphQL request
+   * is a POST whatever it does, and one of queries only drops it at its first resolver.
+   */
+  private methodPinned?: SetSelection;
+  /** A GraphQL request's verdict on the method's pin: being made (reading its batch), or made. */
+  methodPinVerdict?: Promise<void> | 'made';
   /** Reads on the primary without a pin (no token follows): the request could not learn what its client wrote. */
   private readonly primaryReads = new SetSelection();
   /** @UseReplica: reads stay on replicas even when pinned. */
@@ -79,14 +86,18 @@ export class ContextState {
   readonly pinLsns = new Map<string, bigint | null>();
   /** A cookieless client's token in the pin store, not yet loaded. */
   storedToken?: StoredTokenLoad;
+  /** Opened by the middleware for an HTTP request: its response hands out the token. */
+  http = false;
   /** The HTTP request: Node's at first, the framework's (Express, Fastify) once the interceptor runs, for `clientKey`. */
   request?: PinRequest;
   /** The client's key in the pin store, once the request could name it. */
   clientKey?: string;
   /** The response's headers, with the token, are written: nothing more reaches the client. */
   headersWritten = false;
-  /** The token went to the pin store. */
-  tokenStored = false;
+  /** The token last handed to the pin store (null: its deletion): written again only when it changed (a later resolver of a GraphQL request wrote). */
+  tokenInStore?: string | null;
+  /** The pin store's last write for this context: the next one waits for it, so that they land in order. */
+  storeWrite?: Promise<void>;
   /** The token this context signed last, by payload: signed once however often it is handed out. */
   signed?: { payload: string; token: string };
 
@@ -102,7 +113,21 @@ export class ContextState {
   }
 
   isPinned(set: string): boolean {
-    return this.pinned.has(set);
+    return this.pinned.has(set) || (this.methodPinned !== undefined && this.methodPinned.has(set));
+  }
+
+  /** Pins `sets` for the request's method; `dropMethodPin` can take it back, and nothing else. */
+  pinForMethod(sets: readonly string[]): void {
+    (this.methodPinned ??= new SetSelection()).add(sets);
+  }
+
+  get hasMethodPin(): boolean {
+    return this.methodPinned !== undefined;
+  }
+
+  /** The request turned out to send no write (a GraphQL request of queries only): its other pins stay. */
+  dropMethodPin(): void {
+    this.methodPinned = undefined;
   }
 
   readFromPrimary(sets: readonly string[]): void {

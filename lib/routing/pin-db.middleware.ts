@@ -13,7 +13,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 /**
  * Opens each HTTP request's context. Middleware runs before guards, so a guard that loads the
  * user already reads where the request's pins say. A request that may write (any method but
- * GET, HEAD, OPTIONS, TRACE) is pinned from its start. The tokens the request carries (cookie,
+ * GET, HEAD, OPTIONS, TRACE) is pinned from its start (a GraphQL POST of queries only drops that
+ * pin at its first resolver: see lib/graphql). The tokens the request carries (cookie,
  * header) are kept for the first routing decision, which verifies them; a cookieless client's
  * stored token is loaded at the first decision that can name its key. The client's new token
  * (and Server-Timing) is written when the response's headers are, however the response is made.
@@ -24,9 +25,13 @@ export class PinDbMiddleware implements NestMiddleware {
   constructor(@Inject(PinDbRouter) private readonly router: PinDbRouter) {}
 
   use(request: IncomingMessage & PinRequest, response: ServerResponse, next: () => void): void {
+    // A WebSocket upgrade opens a connection that outlives it and carries many operations (Fastify routes
+    // upgrades like requests: @fastify/websocket, Mercurius's subscriptions): no context, or they would all share it.
+    if (isWebSocketUpgrade(request)) return next();
     const { options } = this.router;
     const context = new ContextState();
-    if (!SAFE_METHODS.has(request.method ?? 'GET') && options.pinUnsafeMethods.length > 0) context.pin(options.pinUnsafeMethods);
+    context.http = true;
+    if (!SAFE_METHODS.has(request.method ?? 'GET') && options.pinUnsafeMethods.length > 0) context.pinForMethod(options.pinUnsafeMethods);
     if (options.enabled) {
       const { tokens } = options;
       context.pendingTokens.push(...requestTokens(request, tokens));
@@ -41,4 +46,9 @@ export class PinDbMiddleware implements NestMiddleware {
     }
     PinDbContext.run(next, context);
   }
+}
+
+function isWebSocketUpgrade(request: IncomingMessage): boolean {
+  const upgrade = request.headers.upgrade;
+  return typeof upgrade === 'string' && upgrade.toLowerCase() === 'websocket';
 }

@@ -5,6 +5,7 @@ import { ThrottledWarning } from '../logging/throttled-warning.js';
 import type { PinRequest } from '../options/pin-db-module-options.js';
 import { PinTokens } from '../tokens/pin-tokens.js';
 import { ResponseTokens } from '../tokens/response-tokens.js';
+import type { RoutingFrame } from './context-state.js';
 import { RoutingEvents } from './routing-events.js';
 import { SetRouter } from './set-router.js';
 
@@ -35,6 +36,12 @@ export class PinDbRouter {
       this.warnings.warn('client-key', `clientKey threw, so this request has no stored token: ${errorText(error)}`);
       return undefined;
     }
+  }
+
+  /** Whether any set's reads in `frame` wait for a replica to replay the context's token (SetRouter.waitsForReplay). */
+  async waitsForReplay(frame: RoutingFrame): Promise<boolean> {
+    const waits = await Promise.all(this.all().map((router) => router.waitsForReplay(frame)));
+    return waits.includes(true);
   }
 
   all(): SetRouter[] {

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
-import type { PostgresDataSourceOptions as PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
+import type { PostgresDataSourceOptions as PostgresConnectionOptions } from '../typeorm/typeorm-compat.js';
 import { UnpinnedWriteError } from '../errors/unpinned-write.error.js';
 import { HostList } from '../health/host-list.js';
 import { PrimaryHost } from '../health/primary-host.js';
@@ -122,6 +122,18 @@ export class SetRouter implements TokenSetSource {
     inputs.entry = this.tokenEntry(context);
     inputs.behind = context.behind.has(name);
     return routeRead(inputs);
+  }
+
+  /**
+   * Whether `frame`'s token asks reads of this set for a WAL position that no readable replica has
+   * replayed yet, so that they would go to the primary. Asks the replicas as planRead does (once
+   * per context, the answer kept in it), for work that would rather wait than read the primary:
+   * jobs with 'delayed' consistency. False when the token asks nothing of replicas.
+   */
+  async waitsForReplay(frame: RoutingFrame): Promise<boolean> {
+    const route = this.route(frame);
+    if (route.to === 'replica' && route.atLeast !== undefined) await this.caughtUpReplica(frame.context, route.atLeast, undefined);
+    return frame.context.behind.has(this.name);
   }
 
   async primaryLsn(): Promise<bigint> {

@@ -62,21 +62,30 @@ export class ResponseTokens {
     return { signed: after.size > 0 ? this.tokens.signFor(context, after) : undefined, maxAgeSeconds };
   }
 
-  /** Keeps the token (or its absence) in the pin store, once per request. */
+  /**
+   * Keeps the token (or its absence) in the pin store; again if it changed since (a GraphQL request
+   * prepares after each resolver, and a later one may write), each write after the one before.
+   */
   private async store(context: ContextState, known?: Change): Promise<void> {
     const { store } = this.options;
-    if (!store || context.tokenStored) return;
+    if (!store) return;
     const key = context.clientKey ?? context.storedToken?.key();
     if (key === undefined) return;
     const change = known ?? this.change(context);
-    if (!change) return;
-    context.tokenStored = true;
-    try {
-      if (change.signed) await store.set(key, change.signed, change.maxAgeSeconds, clientAddress(context.request));
-      else await store.delete(key);
-    } catch (error) {
-      this.warnings.warn('store-set', `The pin store failed to keep a token: ${errorText(error)}`);
-    }
+    if (!change || context.tokenInStore === (change.signed ?? null)) return;
+    context.tokenInStore = change.signed ?? null;
+    const previous = context.storeWrite;
+    const write = (async () => {
+      await previous;
+      try {
+        if (change.signed) await store.set(key, change.signed, change.maxAgeSeconds, clientAddress(context.request));
+        else await store.delete(key);
+      } catch (error) {
+        this.warnings.warn('store-set', `The pin store failed to keep a token: ${errorText(error)}`);
+      }
+    })();
+    context.storeWrite = write;
+    await write;
   }
 }
 

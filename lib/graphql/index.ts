@@ -1,0 +1,4 @@
+export * from './graphql-request.js';
+export * from './method-pin.js';
+export * from './resolver-args.js';
+export * from './subscription-events.js';
