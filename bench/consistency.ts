@@ -19,12 +19,20 @@
 // Each app runs in its own child process (bench/worker.ts); the clients run in this one, one run at
 // a time. Each run prints the app's and this process's CPU share and how late think timers fired,
 // to show that neither side is saturated (which would stretch the think times).
+//
+// Then, at each lag, jobs (bench/consistency-jobs.ts, Redis at 127.0.0.1:6379 or BENCH_REDIS_URL):
+// JOBS (default 200) times, JOB_RATE a second (default 20), a write and right after it a BullMQ job
+// that reads the row back: with PinDbBullModule ('sticky', 'delayed'), with the token carried by
+// hand (routing.token() in the data, @PinningContext on the processor), and with no token. Each
+// job says which server answered and whether it saw the row. VARIANTS also takes job-sticky,
+// job-delayed, job-carried, job-none.
 import { Agent } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { PgCluster } from '../lib/testing/index.js';
 import { runBench, startBenchCluster } from './cluster-check.js';
 import { createBenchWrites, LABELS, PIN_SECONDS, serveConsistencyApp, Variant, VARIANTS } from './consistency-app.js';
 import { RunResult, runClients, send } from './consistency-clients.js';
+import { JOB_LABELS, JOB_VARIANTS, JobRunResult, JobVariant, serveJobsApp } from './consistency-jobs.js';
 import { CookieJar } from './cookie-jar.js';
 import { pad } from './stats.js';
 import { BenchWorker } from './worker.js';
@@ -37,6 +45,9 @@ const THINK_JITTER = Number(process.env.THINK_JITTER ?? 0.5);
 const WRITE_SHARE = Number(process.env.WRITE_SHARE ?? 0.1);
 const LAGS = (process.env.LAGS ?? '300,3000').split(',').map(Number);
 const RUN_VARIANTS = process.env.VARIANTS ? VARIANTS.filter((v) => process.env.VARIANTS!.split(',').includes(v)) : VARIANTS;
+const RUN_JOB_VARIANTS = process.env.VARIANTS ? JOB_VARIANTS.filter((v) => process.env.VARIANTS!.split(',').includes(v)) : JOB_VARIANTS;
+const JOBS = Number(process.env.JOBS ?? 200);
+const JOB_RATE = Number(process.env.JOB_RATE ?? 20);
 const SELF = fileURLToPath(import.meta.url);
 
 interface App {
@@ -125,6 +136,31 @@ async function run(app: App, variant: Variant, lagMs: number, firstClient: numbe
   return result;
 }
 
+interface JobRow {
+  lagMs: number;
+  variant: JobVariant;
+  result: JobRunResult;
+}
+
+async function runJobs(worker: BenchWorker, variant: JobVariant): Promise<JobRunResult> {
+  const result = await worker.call<JobRunResult>('burst', { jobs: JOBS, rate: JOB_RATE });
+  console.log(
+    `  ${pad(JOB_LABELS[variant], 40)} ${result.jobs} jobs: replica ${percent(share(result.replicaReads, result.jobs))}, stale ${result.staleReads}, ` +
+      `put back ${result.delays} times, added → done p50 ${result.latencyP50.toFixed(0)} / p99 ${result.latencyP99.toFixed(0)} ms` +
+      (result.errors ? `; ${result.errors} ERRORS, first: ${result.firstError}` : ''),
+  );
+  return result;
+}
+
+function jobTable(rows: JobRow[]): string {
+  const lines = ['| replica lag | job variant | jobs | reads on replicas | stale reads | put back | added → done p50 / p99 |', '|---|---|---|---|---|---|---|'];
+  for (const { lagMs, variant, result: r } of rows) {
+    const stale = r.staleReads === 0 ? '0' : `${r.staleReads} (${percent(share(r.staleReads, r.jobs))})`;
+    lines.push(`| ${lagMs} ms | ${JOB_LABELS[variant]} | ${r.jobs} | ${percent(share(r.replicaReads, r.jobs))} | ${stale} | ${r.delays} | ${r.latencyP50.toFixed(0)} / ${r.latencyP99.toFixed(0)} ms |`);
+  }
+  return lines.join('\n');
+}
+
 function table(rows: Row[]): string {
   const lines = [
     '| replica lag | variant | reads | served by replicas | oracle | replicas − oracle | stale own-reads |',
@@ -156,11 +192,22 @@ async function main(): Promise<void> {
         await checkApp(variant, url, ports);
       }),
     );
+    const jobApps = new Map<JobVariant, BenchWorker>();
+    started.push(
+      ...(await Promise.allSettled(
+        RUN_JOB_VARIANTS.map(async (variant) => {
+          const [worker] = await BenchWorker.start(variant, SELF, ['jobs', variant], env);
+          workers.push(worker);
+          jobApps.set(variant, worker);
+        }),
+      )),
+    );
     for (const outcome of started) if (outcome.status === 'rejected') throw outcome.reason;
-    console.log(`apps up and checked: ${RUN_VARIANTS.join(', ')}`);
+    console.log(`apps up and checked: ${[...RUN_VARIANTS, ...RUN_JOB_VARIANTS].join(', ')}`);
     console.log(`${CLIENTS} clients, think ${THINK_MS} ms ± ${percent(THINK_JITTER * 100)} (uniform), ${percent(WRITE_SHARE * 100)} writes, ${DURATION} s measured per run`);
 
     const rows: Row[] = [];
+    const jobRows: JobRow[] = [];
     let firstClient = 1;
     for (const lagMs of LAGS) {
       await Promise.all(cluster.replicas.map((_, i) => cluster.setApplyDelay(i, lagMs)));
@@ -169,17 +216,22 @@ async function main(): Promise<void> {
         rows.push({ lagMs, variant, result: await run(apps.get(variant)!, variant, lagMs, firstClient, ports) });
         firstClient += CLIENTS;
       }
+      if (RUN_JOB_VARIANTS.length > 0) console.log(`  jobs: ${JOBS} writes, each followed at once by a job that reads its row, ${JOB_RATE} a second:`);
+      for (const variant of RUN_JOB_VARIANTS) jobRows.push({ lagMs, variant, result: await runJobs(jobApps.get(variant)!, variant) });
     }
 
-    console.log(`\n${table(rows)}\n`);
-    console.log('(no stickiness: plain TypeORM `replication`, without PinDb; oracle: a read goes to a replica iff the lag has passed since its client\'s last acknowledged write)\n');
+    if (rows.length > 0) {
+      console.log(`\n${table(rows)}\n`);
+      console.log('(no stickiness: plain TypeORM `replication`, without PinDb; oracle: a read goes to a replica iff the lag has passed since its client\'s last acknowledged write)\n');
+    }
+    if (jobRows.length > 0) console.log(`${jobTable(jobRows)}\n\n(stale: the job did not see the row written right before it was added; put back: moveToDelayed for its token)\n`);
     for (const { lagMs, variant, result: r } of rows) {
       if (variant !== 'lsn') continue;
       const diff = share(r.replicaReads, r.reads) - share(r.oracleReads, r.reads);
       const met = r.staleReads === 0 && diff >= -5 && r.errors === 0;
       console.log(`RESULT: lsn at ${lagMs} ms lag: ${r.staleReads} stale own-reads, replica share ${points(diff)} points from the oracle's (goal: 0, and at most 5 below): ${met ? 'met' : 'NOT met'}`);
     }
-    const errors = rows.reduce((sum, row) => sum + row.result.errors, 0);
+    const errors = [...rows, ...jobRows].reduce((sum, row) => sum + row.result.errors, 0);
     if (errors) console.log(`WARNING: ${errors} requests failed (see the runs above)`);
     console.log(`total ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   } finally {
@@ -187,4 +239,8 @@ async function main(): Promise<void> {
   }
 }
 
-runBench(process.argv[2] === 'app', (cluster) => serveConsistencyApp(process.argv[3] as Variant, cluster), main);
+runBench(
+  process.argv[2] === 'app' || process.argv[2] === 'jobs',
+  (cluster) => (process.argv[2] === 'jobs' ? serveJobsApp(process.argv[3] as JobVariant, cluster) : serveConsistencyApp(process.argv[3] as Variant, cluster)),
+  main,
+);

