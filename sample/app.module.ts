@@ -1,4 +1,5 @@
 import { DynamicModule, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { PinDbModule } from '../lib/index.js';
 import type { PgCluster } from '../lib/testing/index.js';
@@ -9,7 +10,9 @@ import { OrdersController } from './orders/orders.controller.js';
 import { Product } from './products/product.entity.js';
 import { ProductsController } from './products/products.controller.js';
 import { ProductsService } from './products/products.service.js';
-import { PRIMARY_SERVERS, RequestLogMiddleware } from './request-log.middleware.js';
+import { RequestLogMiddleware } from './request-log.middleware.js';
+import { LowStockReport } from './reports/low-stock.report.js';
+import { PRIMARY_SERVERS } from './routing-summary.js';
 import { User } from './users/user.entity.js';
 
 @Module({})
@@ -41,11 +44,13 @@ export class AppModule implements NestModule {
           // Prometheus metrics need no option: they are on because prom-client is installed.
         }),
         TypeOrmModule.forFeature([Product, User, Order]),
+        // Cron jobs (sample/reports): each tick runs in its own pinning context.
+        ScheduleModule.forRoot(),
         AdminModule,
         ObservabilityModule,
       ],
       controllers: [ProductsController, OrdersController],
-      providers: [ProductsService, { provide: PRIMARY_SERVERS, useValue: [`${cluster.primary.host}:${cluster.primary.port}`] }],
+      providers: [ProductsService, LowStockReport, { provide: PRIMARY_SERVERS, useValue: [`${cluster.primary.host}:${cluster.primary.port}`] }],
     };
   }
 

@@ -1,9 +1,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import { Inject, Injectable, NestMiddleware } from '@nestjs/common';
-import { RoutingService, RoutingStats } from '../lib/index.js';
-
-/** `host:port` of every set's primary, to tell the primary from the replicas in the log. */
-export const PRIMARY_SERVERS = Symbol('PRIMARY_SERVERS');
+import { RoutingService } from '../lib/index.js';
+import { PRIMARY_SERVERS, routingSummary } from './routing-summary.js';
 
 /**
  * One line per request, once the response is sent: where its queries went, from
@@ -25,25 +23,9 @@ export class RequestLogMiddleware implements NestMiddleware {
     response.once(
       'finish',
       AsyncResource.bind(() => {
-        console.log(`${request.method} ${request.originalUrl} ${response.statusCode} — ${this.describe(this.routing.stats())}`);
+        console.log(`${request.method} ${request.originalUrl} ${response.statusCode} — ${routingSummary(this.routing.stats(), this.primaries)}`);
       }),
     );
     next();
-  }
-
-  /** `replica 127.0.0.1:40013 ×1, primary 127.0.0.1:40011 ×1`; sets other than `default` are named. */
-  private describe(stats: RoutingStats): string {
-    const parts: string[] = [];
-    for (const [set, counts] of Object.entries(stats.sets)) {
-      const prefix = set === 'default' ? '' : `${set} `;
-      for (const [server, count] of Object.entries(counts.servers)) {
-        parts.push(`${prefix}${this.primaries.includes(server) ? 'primary' : 'replica'} ${server} ×${count}`);
-      }
-      // A retry: a replica was unreachable, cancelled the read in a recovery conflict, or refused it as read-only.
-      if (counts.retries > 0) parts.push(`${prefix}retried elsewhere ×${counts.retries}`);
-      // A fallback: a read meant for a replica went to the primary, no replica being able to serve it.
-      if (counts.fallbacks > 0) parts.push(`${prefix}fell back to the primary ×${counts.fallbacks}`);
-    }
-    return parts.length > 0 ? parts.join(', ') : 'no queries';
   }
 }
