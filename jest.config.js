@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+
 /** @type {import('jest').Config} */
 export default {
   testEnvironment: 'node',
@@ -8,8 +10,8 @@ export default {
   moduleNameMapper: {
     '^(\\.{1,2}/.*)\\.js$': '$1',
     // Mercurius's @fastify/static requires content-disposition 3, ESM only, which Jest cannot require()
-    // before Node 24.9; version 2 (Express's, CommonJS) has the same create().
-    '^content-disposition$': '<rootDir>/node_modules/content-disposition/dist/index.js',
+    // before Node 24.9; the top-level copy (Express's, CommonJS) has the same create().
+    '^content-disposition$': createRequire(import.meta.url).resolve('content-disposition'),
   },
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', useESM: true }] },
   // Each spec file starts its own cluster; two at a time fit the 2-core machines.

@@ -1,4 +1,4 @@
-import { DynamicModule, Global, Logger, MiddlewareConsumer, Module, NestModule, Provider, RequestMethod } from '@nestjs/common';
+import { CanActivate, DynamicModule, Global, Logger, MiddlewareConsumer, Module, NestModule, Provider, RequestMethod } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR, ApplicationConfig, DiscoveryModule, DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import type { ModuleMetadata } from '@nestjs/common';
 import { decoratedSets } from './options/decorated-sets.js';
@@ -23,19 +23,7 @@ import { RoutingService } from './routing/routing.service.js';
 @Global()
 @Module({})
 export class PinDbCoreModule implements NestModule {
-  /**
-   * Nest runs app-wide guards in the order it adds them, the root module's first, so an auth guard
-   * provided in AppModule would read before PinDbGuard applied the request's @Pin. This module is
-   * built before Nest adds the APP_GUARD providers (and long before routes are registered), so it
-   * can see that PinDbGuard, when added, goes first.
-   */
-  constructor(config: ApplicationConfig) {
-    const addGlobalGuard = config.addGlobalGuard.bind(config);
-    config.addGlobalGuard = (guard) => {
-      if (guard instanceof PinDbGuard) config.getGlobalGuards().unshift(guard);
-      else addGlobalGuard(guard);
-    };
-  }
+  constructor(private readonly config: ApplicationConfig) {}
 
   static forRoot(optionsProviders: Provider[], declaredSets: string[], imports: ModuleMetadata['imports'] = []): DynamicModule {
     return {
@@ -63,7 +51,20 @@ export class PinDbCoreModule implements NestModule {
 
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(PinDbMiddleware).forRoutes({ path: everyRoutePath(), method: RequestMethod.ALL });
+    putPinDbGuardFirst(this.config.getGlobalGuards());
   }
+}
+
+/**
+ * Nest runs app-wide guards in the order it adds them, the root module's first, so an auth guard
+ * provided in AppModule would read before PinDbGuard applied the request's @Pin. By the time Nest
+ * asks modules for their middleware (configure) it has added every APP_GUARD, and it builds the
+ * routes' guard chains only after: moving PinDbGuard to the front of the app's guard list there
+ * puts it first for every route, without changing any of Nest's methods.
+ */
+function putPinDbGuardFirst(guards: CanActivate[]): void {
+  const at = guards.findIndex((guard) => guard instanceof PinDbGuard);
+  if (at > 0) guards.unshift(...guards.splice(at, 1));
 }
 
 /** Runs before any DataSource connects, so bad options fail the bootstrap with nothing opened. */

@@ -2,6 +2,7 @@ import { PinDbContext } from '../routing/pin-db.context.js';
 
 export interface PinningContextOptions {
   /** Picks the read-your-writes token (from routing.token()) out of the method's arguments, e.g. (job) => job.data.pindbToken. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the decorated method's own arguments
   token?: (...args: any[]) => string | undefined;
 }
 

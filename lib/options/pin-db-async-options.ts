@@ -12,6 +12,7 @@ export interface PinDbModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'>
    */
   sets?: string[];
   inject?: (InjectionToken | OptionalFactoryDependency)[];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as Nest's FactoryProvider: the injected values' types are the app's
   useFactory?: (...args: any[]) => PinDbModuleOptions | Promise<PinDbModuleOptions>;
   useClass?: Type<PinDbOptionsFactory>;
   useExisting?: Type<PinDbOptionsFactory>;

@@ -26,6 +26,7 @@ export type SharedTypeOrmOptions = Omit<PostgresConnectionOptions, 'type' | 'nam
   /** @nestjs/typeorm: ms between those attempts. */
   retryDelay?: number;
   /** @nestjs/typeorm: whether a failed connect is tried again. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as @nestjs/typeorm declares it
   toRetry?: (error: any) => boolean;
   /** @nestjs/typeorm: log each failed attempt in full. */
   verboseRetryLog?: boolean;
@@ -66,6 +67,7 @@ export interface PinCookieOptions {
 }
 
 /** A request as the app's framework gives it (Express or Fastify). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- what guards set on it (user, …) is the app's
 export type PinRequest = { headers: Record<string, string | string[] | undefined>; [key: string]: any };
 
 /**
@@ -101,7 +103,9 @@ export interface StatementTimeoutOptions {
  * optional peer dependency), not even its types.
  */
 export interface MetricsRegistry {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- prom-client's metric types are not imported
   registerMetric(metric: any): void;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- prom-client's metric types are not imported
   getSingleMetric(name: string): any;
   removeSingleMetric(name: string): void;
 }

@@ -28,6 +28,9 @@ export class PinDbMiddleware implements NestMiddleware {
     // A WebSocket upgrade opens a connection that outlives it and carries many operations (Fastify routes
     // upgrades like requests: @fastify/websocket, Mercurius's subscriptions): no context, or they would all share it.
     if (isWebSocketUpgrade(request)) return next();
+    // Applied twice (by the app too, ahead of its own middleware on NestJS 10): the first opened the context.
+    if (opened.has(request)) return next();
+    opened.add(request);
     const { options } = this.router;
     const context = new ContextState();
     context.http = true;
@@ -47,6 +50,9 @@ export class PinDbMiddleware implements NestMiddleware {
     PinDbContext.run(next, context);
   }
 }
+
+/** Requests whose context is open: NestJS 10 runs the app's middleware before PinDb's, so an app may apply PinDbMiddleware itself, first. */
+const opened = new WeakSet<IncomingMessage>();
 
 function isWebSocketUpgrade(request: IncomingMessage): boolean {
   const upgrade = request.headers.upgrade;

@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import { CanActivate, ExecutionContext, Injectable, MiddlewareConsumer, Module, NestMiddleware, NestModule, RequestMethod } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { fingerprint } from '../../lib/index.js';
+import { fingerprint, PinDbMiddleware } from '../../lib/index.js';
 import { Note } from '../support/entities.js';
 import { NoteJobs, NotesController } from '../support/notes.controller.js';
 import { NotesService, readPort } from '../support/probe.js';
@@ -38,11 +39,17 @@ class LoadNoteMiddleware implements NestMiddleware {
   }
 }
 
-/** Registered as a user would, in its module's configure(): after PinDbModule's middleware, which opens the context. */
+/** NestJS 10 runs an app module's middleware before PinDbModule's (11 and later, after). */
+const NEST_MAJOR = Number.parseInt((createRequire(import.meta.url)('@nestjs/core/package.json') as { version: string }).version, 10);
+
+/**
+ * Registered as a user would, in its module's configure(): after PinDbModule's middleware, which
+ * opens the context; on NestJS 10 with PinDbMiddleware applied first, as the docs say.
+ */
 @Module({ providers: [LoadNoteMiddleware] })
 class LoadNoteModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(LoadNoteMiddleware).forRoutes({ path: 'notes/:id', method: RequestMethod.GET });
+    consumer.apply(...(NEST_MAJOR < 11 ? [PinDbMiddleware] : []), LoadNoteMiddleware).forRoutes({ path: 'notes/:id', method: RequestMethod.GET });
   }
 }
 

@@ -246,7 +246,7 @@ export function handWrittenCorpus(): CorpusStatement[] {
   // SELECT * lists: the items go after the star.
   for (const base of bases) {
     if (!/^select \* /i.test(base)) continue;
-    for (const item of SELECT_ITEMS) out.push({ sql: base.replace(/^select \* /i, (m) => `SELECT *, ${item} `) });
+    for (const item of SELECT_ITEMS) out.push({ sql: base.replace(/^select \* /i, () => `SELECT *, ${item} `) });
   }
   for (const base of bases) {
     if (/^(explain|declare|prepare|set|reset|savepoint|unlisten|show|copy|listen|notify|create|alter|drop|do|call|analyze|cluster|reindex|grant|comment|security|truncate|lock)/i.test(base)) continue;
