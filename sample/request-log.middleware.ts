@@ -2,6 +2,7 @@ import { AsyncResource } from 'node:async_hooks';
 import { Inject, Injectable, NestMiddleware } from '@nestjs/common';
 import { RoutingService } from '../lib/index.js';
 import { PRIMARY_SERVERS, routingSummary } from './routing-summary.js';
+import { ShopLog } from './shop-log.service.js';
 
 /**
  * One line per request, once the response is sent: where its queries went, from
@@ -16,6 +17,7 @@ import { PRIMARY_SERVERS, routingSummary } from './routing-summary.js';
 export class RequestLogMiddleware implements NestMiddleware {
   constructor(
     private readonly routing: RoutingService,
+    private readonly log: ShopLog,
     @Inject(PRIMARY_SERVERS) private readonly primaries: string[],
   ) {}
 
@@ -23,7 +25,7 @@ export class RequestLogMiddleware implements NestMiddleware {
     response.once(
       'finish',
       AsyncResource.bind(() => {
-        console.log(`${request.method} ${request.originalUrl} ${response.statusCode} — ${routingSummary(this.routing.stats(), this.primaries)}`);
+        this.log.line(`${request.method} ${request.originalUrl} ${response.statusCode} — ${routingSummary(this.routing.stats(), this.primaries)}`);
       }),
     );
     next();

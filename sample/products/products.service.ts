@@ -1,4 +1,4 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
 import { RoutingService } from '../../lib/index.js';
@@ -29,6 +29,14 @@ export class ProductsService {
    */
   async view(id: number): Promise<Product> {
     const { affected } = await this.products.increment({ id }, 'views', 1);
+    if (!affected) throw new NotFoundException(`No product ${id}.`);
+    return this.get(id);
+  }
+
+  /** Adds `quantity` to the stock, then reads the product back: on the primary, which the UPDATE (or the request) pinned. */
+  async restock(id: number, quantity: number): Promise<Product> {
+    if (quantity < 1) throw new BadRequestException(`Restock at least 1 (got ${quantity}).`);
+    const { affected } = await this.products.increment({ id }, 'stock', quantity);
     if (!affected) throw new NotFoundException(`No product ${id}.`);
     return this.get(id);
   }
