@@ -38,7 +38,9 @@ export async function stopAndCheck(cluster: PgCluster, baseDir: string | undefin
     await new Promise((resolve) => setTimeout(resolve, 50));
     left = processesUnder(baseDir);
   }
-  console.log(left.length === 0 ? `cluster stopped: no process left under ${baseDir}` : `cluster stopped, but still running under ${baseDir}: ${left.join('; ')}`);
+  console.log(
+    left.length === 0 ? `cluster stopped: no process left under ${baseDir}` : `cluster stopped, but still running under ${baseDir}: ${left.join('; ')}`,
+  );
 }
 
 export interface ClusterInfo {

@@ -101,8 +101,20 @@ export async function runClients(options: ClientRunOptions): Promise<RunResult> 
   const measureFrom = start + options.warmupMs;
   const end = measureFrom + options.durationMs;
   const result: RunResult = {
-    reads: 0, replicaReads: 0, readsWithCookie: 0, staleReads: 0, staleOnPrimary: 0, oracleReads: 0, primaryWhenSafe: 0, replicaWhenUnsafe: 0,
-    writes: 0, errors: 0, rate: 0, latencyP50: 0, latencyP99: 0, timerLateMs: 0,
+    reads: 0,
+    replicaReads: 0,
+    readsWithCookie: 0,
+    staleReads: 0,
+    staleOnPrimary: 0,
+    oracleReads: 0,
+    primaryWhenSafe: 0,
+    replicaWhenUnsafe: 0,
+    writes: 0,
+    errors: 0,
+    rate: 0,
+    latencyP50: 0,
+    latencyP99: 0,
+    timerLateMs: 0,
   };
   const latencies: number[] = [];
   let late = 0;

@@ -156,16 +156,15 @@ function jobTable(rows: JobRow[]): string {
   const lines = ['| replica lag | job variant | jobs | reads on replicas | stale reads | put back | added → done p50 / p99 |', '|---|---|---|---|---|---|---|'];
   for (const { lagMs, variant, result: r } of rows) {
     const stale = r.staleReads === 0 ? '0' : `${r.staleReads} (${percent(share(r.staleReads, r.jobs))})`;
-    lines.push(`| ${lagMs} ms | ${JOB_LABELS[variant]} | ${r.jobs} | ${percent(share(r.replicaReads, r.jobs))} | ${stale} | ${r.delays} | ${r.latencyP50.toFixed(0)} / ${r.latencyP99.toFixed(0)} ms |`);
+    lines.push(
+      `| ${lagMs} ms | ${JOB_LABELS[variant]} | ${r.jobs} | ${percent(share(r.replicaReads, r.jobs))} | ${stale} | ${r.delays} | ${r.latencyP50.toFixed(0)} / ${r.latencyP99.toFixed(0)} ms |`,
+    );
   }
   return lines.join('\n');
 }
 
 function table(rows: Row[]): string {
-  const lines = [
-    '| replica lag | variant | reads | served by replicas | oracle | replicas − oracle | stale own-reads |',
-    '|---|---|---|---|---|---|---|',
-  ];
+  const lines = ['| replica lag | variant | reads | served by replicas | oracle | replicas − oracle | stale own-reads |', '|---|---|---|---|---|---|---|'];
   for (const { lagMs, variant, result: r } of rows) {
     const replica = share(r.replicaReads, r.reads);
     const oracle = share(r.oracleReads, r.reads);
@@ -204,14 +203,18 @@ async function main(): Promise<void> {
     );
     for (const outcome of started) if (outcome.status === 'rejected') throw outcome.reason;
     console.log(`apps up and checked: ${[...RUN_VARIANTS, ...RUN_JOB_VARIANTS].join(', ')}`);
-    console.log(`${CLIENTS} clients, think ${THINK_MS} ms ± ${percent(THINK_JITTER * 100)} (uniform), ${percent(WRITE_SHARE * 100)} writes, ${DURATION} s measured per run`);
+    console.log(
+      `${CLIENTS} clients, think ${THINK_MS} ms ± ${percent(THINK_JITTER * 100)} (uniform), ${percent(WRITE_SHARE * 100)} writes, ${DURATION} s measured per run`,
+    );
 
     const rows: Row[] = [];
     const jobRows: JobRow[] = [];
     let firstClient = 1;
     for (const lagMs of LAGS) {
       await Promise.all(cluster.replicas.map((_, i) => cluster.setApplyDelay(i, lagMs)));
-      console.log(`\nreplicas ${lagMs} ms behind (recovery_min_apply_delay; a row written now shows on replica 0 after ${(await measureLag(cluster)).toFixed(0)} ms):`);
+      console.log(
+        `\nreplicas ${lagMs} ms behind (recovery_min_apply_delay; a row written now shows on replica 0 after ${(await measureLag(cluster)).toFixed(0)} ms):`,
+      );
       for (const variant of RUN_VARIANTS) {
         rows.push({ lagMs, variant, result: await run(apps.get(variant)!, variant, lagMs, firstClient, ports) });
         firstClient += CLIENTS;
@@ -222,14 +225,19 @@ async function main(): Promise<void> {
 
     if (rows.length > 0) {
       console.log(`\n${table(rows)}\n`);
-      console.log('(no stickiness: plain TypeORM `replication`, without PinDb; oracle: a read goes to a replica iff the lag has passed since its client\'s last acknowledged write)\n');
+      console.log(
+        "(no stickiness: plain TypeORM `replication`, without PinDb; oracle: a read goes to a replica iff the lag has passed since its client's last acknowledged write)\n",
+      );
     }
-    if (jobRows.length > 0) console.log(`${jobTable(jobRows)}\n\n(stale: the job did not see the row written right before it was added; put back: moveToDelayed for its token)\n`);
+    if (jobRows.length > 0)
+      console.log(`${jobTable(jobRows)}\n\n(stale: the job did not see the row written right before it was added; put back: moveToDelayed for its token)\n`);
     for (const { lagMs, variant, result: r } of rows) {
       if (variant !== 'lsn') continue;
       const diff = share(r.replicaReads, r.reads) - share(r.oracleReads, r.reads);
       const met = r.staleReads === 0 && diff >= -5 && r.errors === 0;
-      console.log(`RESULT: lsn at ${lagMs} ms lag: ${r.staleReads} stale own-reads, replica share ${points(diff)} points from the oracle's (goal: 0, and at most 5 below): ${met ? 'met' : 'NOT met'}`);
+      console.log(
+        `RESULT: lsn at ${lagMs} ms lag: ${r.staleReads} stale own-reads, replica share ${points(diff)} points from the oracle's (goal: 0, and at most 5 below): ${met ? 'met' : 'NOT met'}`,
+      );
     }
     const errors = [...rows, ...jobRows].reduce((sum, row) => sum + row.result.errors, 0);
     if (errors) console.log(`WARNING: ${errors} requests failed (see the runs above)`);

@@ -50,9 +50,15 @@ export function fault(scenario: Scenario, cluster: PgCluster, maxLagBytes: numbe
   };
   switch (scenario) {
     case 'kill':
-      return simple(() => cluster.killReplica(REPLICA), () => cluster.startReplica(REPLICA));
+      return simple(
+        () => cluster.killReplica(REPLICA),
+        () => cluster.startReplica(REPLICA),
+      );
     case 'freeze':
-      return simple(() => cluster.freezeReplica(REPLICA), () => cluster.thawReplica(REPLICA));
+      return simple(
+        () => cluster.freezeReplica(REPLICA),
+        () => cluster.thawReplica(REPLICA),
+      );
     case 'lag': {
       let writer: WalWriter | undefined;
       const result: Fault = {
@@ -79,7 +85,7 @@ export function fault(scenario: Scenario, cluster: PgCluster, maxLagBytes: numbe
 }
 
 /** Rows of about 1 KiB: each insert adds about 100 KiB of WAL. */
-const INSERT = "INSERT INTO failover_ballast SELECT repeat(md5(random()::text), 32) FROM generate_series(1, 100)";
+const INSERT = 'INSERT INTO failover_ballast SELECT repeat(md5(random()::text), 32) FROM generate_series(1, 100)';
 const PAUSE_MS = 100;
 
 /**
@@ -100,7 +106,9 @@ class WalWriter {
         const at = performance.now();
         const limit = this.limit;
         if (limit) {
-          const [{ lag }] = await cluster.query<{ lag: string }>('primary', 'SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::text AS lag', [limit.replay]);
+          const [{ lag }] = await cluster.query<{ lag: string }>('primary', 'SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::text AS lag', [
+            limit.replay,
+          ]);
           if (Number(lag) > limit.maxLagBytes) {
             this.limit = undefined;
             limit.onPassed({ wall, at, lagBytes: Number(lag) });

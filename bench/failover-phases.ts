@@ -56,7 +56,18 @@ export function markdownTable(rows: TableRow[]): string {
   const header = ['scenario', 'variant', 'phase', 'requests', 'failed', 'p50 ms', 'p99 ms', 'max ms', 'retried', `> ${SLOW_MS / 1000} s`];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
   for (const { scenario, variant, figures: f } of rows) {
-    const cells = [scenario, variant, f.phase, String(f.requests), String(f.failed), fixed(f.p50), fixed(f.p99), fixed(f.max), f.retried === undefined ? '—' : String(f.retried), String(f.slow)];
+    const cells = [
+      scenario,
+      variant,
+      f.phase,
+      String(f.requests),
+      String(f.failed),
+      fixed(f.p50),
+      fixed(f.p99),
+      fixed(f.max),
+      f.retried === undefined ? '—' : String(f.retried),
+      String(f.slow),
+    ];
     lines.push(`| ${cells.join(' | ')} |`);
   }
   return lines.join('\n');
@@ -65,6 +76,9 @@ export function markdownTable(rows: TableRow[]): string {
 /** A line for a run's progress: its three phases side by side. */
 export function phaseLine(figures: PhaseFigures[]): string {
   return figures
-    .map((f) => `${pad(f.phase, 6)} ${f.requests} req, ${f.failed} failed, p50 ${fixed(f.p50)} / p99 ${fixed(f.p99)} ms${f.retried === undefined ? '' : `, ${f.retried} retried`}`)
+    .map(
+      (f) =>
+        `${pad(f.phase, 6)} ${f.requests} req, ${f.failed} failed, p50 ${fixed(f.p50)} / p99 ${fixed(f.p99)} ms${f.retried === undefined ? '' : `, ${f.retried} retried`}`,
+    )
     .join('; ');
 }

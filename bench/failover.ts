@@ -105,7 +105,10 @@ async function run(cluster: PgCluster, workers: BenchWorker[], env: Record<strin
   const injected = fault(scenario, cluster, LAG_LIMIT, LAG_WRITER);
   const [injectName, recoverName] = FAULT_NAMES[scenario];
   try {
-    await checkReads(url, cluster.replicas.map((replica) => replica.port!));
+    await checkReads(
+      url,
+      cluster.replicas.map((replica) => replica.port!),
+    );
     const watch = variant === 'pindb' ? new HealthWatch(url, replicaPort) : undefined;
     await injected.prepare();
     const t0 = performance.now() + WARMUP * 1000;
@@ -132,7 +135,9 @@ async function run(cluster: PgCluster, workers: BenchWorker[], env: Record<strin
       // The worker's times are Date.now(): the same clock as this process's, read through this offset.
       const wallOffset = Date.now() - performance.now();
       const relative = (wall: number) => wall - wallOffset - t0;
-      const timeline = watch.changes.map(({ at, state, replica }) => `${seconds(at - t0)} ${state}${replica.downUntil ? ` until ${seconds(relative(Date.parse(replica.downUntil)))}` : ''}`);
+      const timeline = watch.changes.map(
+        ({ at, state, replica }) => `${seconds(at - t0)} ${state}${replica.downUntil ? ` until ${seconds(relative(Date.parse(replica.downUntil)))}` : ''}`,
+      );
       notes.push(`health report of replica 0: ${timeline.join(' → ')}`);
       const out = watch.firstAfter(scenario === 'lag' ? 'lagging' : 'down', faultAt + t0);
       result.outAfterMs = out && out.at - t0 - faultAt;
@@ -158,10 +163,16 @@ async function run(cluster: PgCluster, workers: BenchWorker[], env: Record<strin
         }
         // Records are in the order they ended: the last one sent is the latest start.
         const lastSent = Math.max(...servedLate.map((record) => record.start));
-        notes.push(`reads sent after the limit was passed that replica 0 still served: ${servedLate.length}${servedLate.length ? `, the last sent ${(lastSent - (passed.at - t0)).toFixed(0)} ms after` : ''}`);
+        notes.push(
+          `reads sent after the limit was passed that replica 0 still served: ${servedLate.length}${servedLate.length ? `, the last sent ${(lastSent - (passed.at - t0)).toFixed(0)} ms after` : ''}`,
+        );
       }
     }
-    notes.push(servedAgain === undefined ? `replica 0 served no read within ${FOLLOW_UP} s after the load` : `replica 0 served a read again ${seconds(servedAgain - recoverAt)} after ${recoverName}${servedAgain > DURATION * 1000 ? ' (after the load: found by single follow-up reads)' : ''}`);
+    notes.push(
+      servedAgain === undefined
+        ? `replica 0 served no read within ${FOLLOW_UP} s after the load`
+        : `replica 0 served a read again ${seconds(servedAgain - recoverAt)} after ${recoverName}${servedAgain > DURATION * 1000 ? ' (after the load: found by single follow-up reads)' : ''}`,
+    );
     const failures = new Map<string, number>();
     for (const record of records) if (record.error) failures.set(record.error, (failures.get(record.error) ?? 0) + 1);
     if (failures.size) notes.push(`failures: ${[...failures].map(([error, count]) => `${count} × ${error.slice(0, 80)}`).join('; ')}`);
@@ -198,7 +209,9 @@ async function main(): Promise<void> {
   const { cluster, workers, env, stop } = await startBenchCluster();
   try {
     await createBallast(cluster);
-    console.log(`cluster: primary :${cluster.primary.port}, replicas ${cluster.replicas.map((replica) => ':' + replica.port).join(', ')} (replica 0 takes the faults)`);
+    console.log(
+      `cluster: primary :${cluster.primary.port}, replicas ${cluster.replicas.map((replica) => ':' + replica.port).join(', ')} (replica 0 takes the faults)`,
+    );
     console.log(
       `PinDb health options (defaults): intervalMs ${HEALTH.intervalMs}, connectTimeoutMs ${HEALTH.connectTimeoutMs}, cooldownMs ${HEALTH.cooldownMs}, ` +
         `maxCooldownMs ${HEALTH.maxCooldownMs}, maxLagBytes ${HEALTH.maxLagBytes} (lag scenario: ${LAG_LIMIT}), maxLagSeconds ${HEALTH.maxLagSeconds}; replicaSelection round-robin`,
@@ -216,18 +229,26 @@ async function main(): Promise<void> {
       }
     }
 
-    const rows: TableRow[] = results.flatMap(({ scenario, variant, figures }) => figures.map((f) => ({ scenario: FAULT_NAMES[scenario][0], variant: LABELS[variant], figures: f })));
+    const rows: TableRow[] = results.flatMap(({ scenario, variant, figures }) =>
+      figures.map((f) => ({ scenario: FAULT_NAMES[scenario][0], variant: LABELS[variant], figures: f })),
+    );
     console.log(`\n${markdownTable(rows)}\n`);
     console.log('(latencies of the requests that succeeded; retried: PinDb re-ran a read on another server; > 1 s: requests that took a second or more)\n');
     console.log(timingTable(results));
-    console.log('(out: the health report shows replica 0 down or lagging, polled every 25 ms; lag: from the write that passed the limit, as read by the check; readable / served: after the recovery)\n');
+    console.log(
+      '(out: the health report shows replica 0 down or lagging, polled every 25 ms; lag: from the write that passed the limit, as read by the check; readable / served: after the recovery)\n',
+    );
     for (const result of results.filter((r) => r.variant === 'pindb')) {
       const failed = result.figures.reduce((sum, f) => sum + f.failed, 0);
       console.log(`RESULT: ${result.scenario} with PinDb: ${failed} failed requests (goal 0): ${failed === 0 ? 'met' : 'NOT met'}`);
       if (result.scenario === 'lag') {
         const intervals = result.excludedAfterMs === undefined ? undefined : result.excludedAfterMs / HEALTH.intervalMs;
-        if (intervals !== undefined && intervals < 0) console.log(`RESULT: lag exclusion: by time lag, before the byte limit was passed (goal ≤ 2 intervals after it): not measured`);
-        else console.log(`RESULT: lag exclusion ${intervals === undefined ? 'not seen' : `after ${intervals.toFixed(2)} intervals`} (goal ≤ 2): ${intervals !== undefined && intervals <= 2 ? 'met' : 'NOT met'}`);
+        if (intervals !== undefined && intervals < 0)
+          console.log(`RESULT: lag exclusion: by time lag, before the byte limit was passed (goal ≤ 2 intervals after it): not measured`);
+        else
+          console.log(
+            `RESULT: lag exclusion ${intervals === undefined ? 'not seen' : `after ${intervals.toFixed(2)} intervals`} (goal ≤ 2): ${intervals !== undefined && intervals <= 2 ? 'met' : 'NOT met'}`,
+          );
       }
     }
     console.log(`total ${((performance.now() - started) / 1000).toFixed(0)} s`);

@@ -50,7 +50,6 @@ const WARMUP_SECONDS = 3;
 const SELF = fileURLToPath(import.meta.url);
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
-
 type Variant = 'pindb' | 'pindb-disabled' | 'plain' | 'plain-primary' | 'plain-als' | 'plain-enhancers' | 'request-scoped' | 'singleton-chain';
 
 /** The comparisons: [a, b, what a / b shows]. */
@@ -249,12 +248,13 @@ class AlsModule implements NestModule {
 
 async function appModule(variant: Variant, cluster: ClusterInfo): Promise<Type> {
   // A function: each forRoot() registers the DataSource name `default` with @nestjs/typeorm.
-  const plainTypeOrm = () => TypeOrmModule.forRoot({
-    type: 'postgres',
-    replication: { master: cluster.primary, slaves: cluster.replicas },
-    entities: [BenchItem],
-    retryAttempts: 0,
-  });
+  const plainTypeOrm = () =>
+    TypeOrmModule.forRoot({
+      type: 'postgres',
+      replication: { master: cluster.primary, slaves: cluster.replicas },
+      entities: [BenchItem],
+      retryAttempts: 0,
+    });
   const pindb = async (enabled: boolean) => {
     const { PinDbModule } = await import('../lib/index.js');
     return PinDbModule.forRoot({
@@ -293,7 +293,11 @@ async function appModule(variant: Variant, cluster: ClusterInfo): Promise<Type> 
       };
       break;
     case 'request-scoped':
-      metadata = { imports: [plainTypeOrm()], controllers: [chainController(RequestScopedItemService)], providers: [RequestRoutedItems, RequestScopedItemService] };
+      metadata = {
+        imports: [plainTypeOrm()],
+        controllers: [chainController(RequestScopedItemService)],
+        providers: [RequestRoutedItems, RequestScopedItemService],
+      };
       break;
     case 'singleton-chain': {
       const chain = await singletonChain();
@@ -372,7 +376,9 @@ async function main(): Promise<void> {
       const expected = onPrimary ? [cluster.primary.port] : replicaPorts;
       const ok = ports.every((port) => expected.includes(port));
       const readFrom = item.headers.get('x-read-from');
-      console.log(`${pad(LABELS[variant], 34)} ${url}  reads served by ports ${ports.join(', ')} (${onPrimary ? 'primary' : 'replicas'}: ${ok ? 'yes' : 'NO'})${readFrom ? `, x-read-from: ${readFrom}` : ''}`);
+      console.log(
+        `${pad(LABELS[variant], 34)} ${url}  reads served by ports ${ports.join(', ')} (${onPrimary ? 'primary' : 'replicas'}: ${ok ? 'yes' : 'NO'})${readFrom ? `, x-read-from: ${readFrom}` : ''}`,
+      );
       if (!ok) throw new Error(`${variant} read from the wrong servers`);
     }
 
@@ -402,7 +408,9 @@ async function main(): Promise<void> {
       console.log(`round ${round + 1} (req/s): ${line.join(', ')}`);
     }
 
-    console.log(`\n${pad('app (GET /items/:id, Express)', 38)} ${pad('req/s median', 13)} ${pad('req/s min–max', 15)} ${pad('p50 ms', 7)} ${pad('app CPU µs/req', 14)}`);
+    console.log(
+      `\n${pad('app (GET /items/:id, Express)', 38)} ${pad('req/s median', 13)} ${pad('req/s min–max', 15)} ${pad('p50 ms', 7)} ${pad('app CPU µs/req', 14)}`,
+    );
     for (const variant of variants) {
       const rs = byVariant.get(variant)!;
       if (rs.length === 0) continue;

@@ -44,7 +44,6 @@ const WARMUP = Number(process.env.WARMUP ?? 5);
 const INTERLEAVED_READS = Number(process.env.INTERLEAVED_READS ?? 5000);
 const SELF = fileURLToPath(import.meta.url);
 
-
 interface RoundResult {
   /** Wall time of the round / reads, µs. */
   meanUs: number;
@@ -74,11 +73,7 @@ const LABELS: Record<Variant, string> = {
 
 // ---------------------------------------------------------------- the measured loop
 
-async function readLoop(
-  repository: Repository<BenchItem>,
-  perRead?: (read: () => Promise<unknown>) => Promise<unknown>,
-  reads = READS,
-): Promise<RoundResult> {
+async function readLoop(repository: Repository<BenchItem>, perRead?: (read: () => Promise<unknown>) => Promise<unknown>, reads = READS): Promise<RoundResult> {
   const times = new Float64Array(reads);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -162,7 +157,11 @@ async function pindbWorker(cluster: ClusterInfo): Promise<void> {
   const appModule = (replicaSelection: 'round-robin' | 'random') => {
     @Module({
       imports: [
-        PinDbModule.forRoot({ sets: { default: { primary: cluster.primary, replicas: cluster.replicas } }, typeorm: { entities: [BenchItem] }, replicaSelection }),
+        PinDbModule.forRoot({
+          sets: { default: { primary: cluster.primary, replicas: cluster.replicas } },
+          typeorm: { entities: [BenchItem] },
+          replicaSelection,
+        }),
         TypeOrmModule.forFeature([BenchItem]),
       ],
     })
@@ -320,7 +319,10 @@ async function main(): Promise<void> {
     const [pindb, pindbCheck] = await BenchWorker.start<Verification>('pindb', SELF, ['pindb'], env);
     workers.push(pindb);
     const replicaPorts = cluster.replicas.map((r) => r.port);
-    for (const [name, check] of [['plain TypeORM', plainCheck], ['PinDb (in routing.run)', pindbCheck]] as const) {
+    for (const [name, check] of [
+      ['plain TypeORM', plainCheck],
+      ['PinDb (in routing.run)', pindbCheck],
+    ] as const) {
       const onReplicas = check.ports.every((port) => replicaPorts.includes(port));
       console.log(`${name}: reads served by ports ${check.ports.join(', ')} (${onReplicas ? 'replicas' : 'NOT ONLY REPLICAS'}) — ${check.note}`);
       if (!onReplicas) throw new Error(`${name} did not read from the replicas`);
@@ -342,18 +344,23 @@ async function main(): Promise<void> {
     }
 
     const base = results.get('plain')!;
-    const ratioTo = (variant: Variant, key: keyof RoundResult, reference = base) =>
-      median(results.get(variant)!.map((r, i) => r[key] / reference[i][key]));
+    const ratioTo = (variant: Variant, key: keyof RoundResult, reference = base) => median(results.get(variant)!.map((r, i) => r[key] / reference[i][key]));
     console.log('\nper read, over the measured rounds (mean / median of the per-round figures):');
-    console.log('(mean: a round\'s wall time / reads; median: of the round\'s single reads, robust to the machine\'s other load; CPU: this process\'s user+system)');
-    console.log(`${pad('variant', 38)} ${pad('mean µs', 14)} ${pad('median µs', 14)} ${pad('CPU µs', 14)} ${pad('vs plain: median', 17)} ${pad('mean', 9)} ${pad('CPU', 9)}`);
+    console.log(
+      "(mean: a round's wall time / reads; median: of the round's single reads, robust to the machine's other load; CPU: this process's user+system)",
+    );
+    console.log(
+      `${pad('variant', 38)} ${pad('mean µs', 14)} ${pad('median µs', 14)} ${pad('CPU µs', 14)} ${pad('vs plain: median', 17)} ${pad('mean', 9)} ${pad('CPU', 9)}`,
+    );
     for (const variant of variants) {
       const f = (key: keyof RoundResult) => {
         const s = summary(results.get(variant)!, key);
         return `${s.mean.toFixed(1)} / ${s.median.toFixed(1)}`;
       };
       const vs = variant === 'plain' ? ['—', '—', '—'] : [pct(ratioTo(variant, 'medianUs')), pct(ratioTo(variant, 'meanUs')), pct(ratioTo(variant, 'cpuUs'))];
-      console.log(`${pad(LABELS[variant], 38)} ${pad(f('meanUs'), 14)} ${pad(f('medianUs'), 14)} ${pad(f('cpuUs'), 14)} ${pad(vs[0], 17)} ${pad(vs[1], 9)} ${pad(vs[2], 9)}`);
+      console.log(
+        `${pad(LABELS[variant], 38)} ${pad(f('meanUs'), 14)} ${pad(f('medianUs'), 14)} ${pad(f('cpuUs'), 14)} ${pad(vs[0], 17)} ${pad(vs[1], 9)} ${pad(vs[2], 9)}`,
+      );
     }
     const inPindb = results.get('plain-in-pindb')!;
     console.log('\nwhere it comes from (median of per-round ratios):');
@@ -373,7 +380,9 @@ async function main(): Promise<void> {
     const fine = (label: string, r: { medianUs: number; cpuUs: number }) =>
       `${label} median ${r.medianUs.toFixed(1)} µs (${pct(r.medianUs / ip.medianUs)}), CPU ${r.cpuUs.toFixed(1)} µs (${pct(r.cpuUs / ip.cpuUs)})`;
     console.log(`  read by turns in PinDb's process, ${INTERLEAVED_READS} reads each (the steadiest comparison of PinDb's hooks):`);
-    console.log(`    plain TypeORM median ${ip.medianUs.toFixed(1)} µs, CPU ${ip.cpuUs.toFixed(1)} µs; ${fine('PinDb', irr)}; ${fine("PinDb 'random'", irand)}`);
+    console.log(
+      `    plain TypeORM median ${ip.medianUs.toFixed(1)} µs, CPU ${ip.cpuUs.toFixed(1)} µs; ${fine('PinDb', irr)}; ${fine("PinDb 'random'", irand)}`,
+    );
     const hooks = await pindb.call<{ sql: string; ns: Record<string, number> }>('hooks');
     console.log(`  per call, tight loop (findOneBy sends: ${hooks.sql.slice(0, 90)}…):`);
     for (const [name, ns] of Object.entries(hooks.ns)) console.log(`    ${pad(name, 58)} ${ns.toFixed(0)} ns`);

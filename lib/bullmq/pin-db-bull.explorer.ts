@@ -19,7 +19,7 @@ import { PinDbWorker } from './pin-db.worker.js';
 
 const HOW_TO_FIX =
   "import 'nestjs-pindb/bullmq' before the modules that call BullModule.registerQueue / registerFlowProducer are loaded " +
-  "(e.g. as the first import of main.ts), or set BullModule.queueClass = PinDbQueue, BullModule.flowProducerClass = PinDbFlowProducer " +
+  '(e.g. as the first import of main.ts), or set BullModule.queueClass = PinDbQueue, BullModule.flowProducerClass = PinDbFlowProducer ' +
   'and BullModule.workerClass = PinDbWorker there, before AppModule is imported.';
 
 /**

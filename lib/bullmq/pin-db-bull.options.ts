@@ -24,7 +24,9 @@ export function resolvePinDbBullOptions(options: PinDbBullOptions = {}): Resolve
   }
   const resolved = { ...new PinDbBullOptions(), ...stripUndefined(options) } as ResolvedPinDbBullOptions;
   if (!Number.isInteger(resolved.delayMs) || resolved.delayMs < 1) {
-    throw new PinDbConfigError(`PinDbBullModule option delayMs must be a whole number of milliseconds ≥ 1, e.g. 1000 (got ${JSON.stringify(resolved.delayMs)}).`);
+    throw new PinDbConfigError(
+      `PinDbBullModule option delayMs must be a whole number of milliseconds ≥ 1, e.g. 1000 (got ${JSON.stringify(resolved.delayMs)}).`,
+    );
   }
   if (!Number.isInteger(resolved.maxDelays) || resolved.maxDelays < 0) {
     throw new PinDbConfigError(`PinDbBullModule option maxDelays must be a whole number ≥ 0, e.g. 3 (got ${JSON.stringify(resolved.maxDelays)}).`);

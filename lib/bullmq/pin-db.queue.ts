@@ -8,14 +8,22 @@ import { PinDbBullApp, PinDbBullApps } from './pin-db-bull.apps.js';
  * HTTP request, `routing.run`, another job), in their options. PinDbBullModule makes it
  * `BullModule.queueClass`, so `BullModule.registerQueue` queues are PinDbQueues.
  */
-export class PinDbQueue<DataTypeOrJob = any, DefaultResultType = any, DefaultNameType extends string = string> extends Queue<DataTypeOrJob, DefaultResultType, DefaultNameType> {
+export class PinDbQueue<DataTypeOrJob = any, DefaultResultType = any, DefaultNameType extends string = string> extends Queue<
+  DataTypeOrJob,
+  DefaultResultType,
+  DefaultNameType
+> {
   private app?: PinDbBullApp | null;
 
-  override async add(...[name, data, opts]: Parameters<Queue<DataTypeOrJob, DefaultResultType, DefaultNameType>['add']>): ReturnType<Queue<DataTypeOrJob, DefaultResultType, DefaultNameType>['add']> {
+  override async add(
+    ...[name, data, opts]: Parameters<Queue<DataTypeOrJob, DefaultResultType, DefaultNameType>['add']>
+  ): ReturnType<Queue<DataTypeOrJob, DefaultResultType, DefaultNameType>['add']> {
     return super.add(name, data, withToken(opts, await this.contextToken()));
   }
 
-  override async addBulk(...[jobs]: Parameters<Queue<DataTypeOrJob, DefaultResultType, DefaultNameType>['addBulk']>): ReturnType<Queue<DataTypeOrJob, DefaultResultType, DefaultNameType>['addBulk']> {
+  override async addBulk(
+    ...[jobs]: Parameters<Queue<DataTypeOrJob, DefaultResultType, DefaultNameType>['addBulk']>
+  ): ReturnType<Queue<DataTypeOrJob, DefaultResultType, DefaultNameType>['addBulk']> {
     const token = await this.contextToken();
     return super.addBulk(jobs.map((job) => ({ ...job, opts: withToken(job.opts, token) })));
   }

@@ -24,7 +24,12 @@ export class PinDbWorker<DataType = any, ResultType = any, NameType extends stri
     const jobToken = pinDbTokenOf(job);
     return PinDbContext.runWithToken(jobToken, async () => {
       const frame = PinDbContext.current()!;
-      const inputs: JobStartInputs = { consistency: settings?.consistency ?? 'sticky', hasToken: jobToken !== undefined, delays: delaysOf(job), maxDelays: settings?.maxDelays ?? 0 };
+      const inputs: JobStartInputs = {
+        consistency: settings?.consistency ?? 'sticky',
+        hasToken: jobToken !== undefined,
+        delays: delaysOf(job),
+        maxDelays: settings?.maxDelays ?? 0,
+      };
       let start = jobStart(inputs);
       if (start === 'ask') start = jobStart({ ...inputs, waitsForReplay: await settings!.waitsForReplay(frame) });
       if (start === 'primary') frame.context.pin([]);

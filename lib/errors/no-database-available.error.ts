@@ -17,4 +17,3 @@ export class NoDatabaseAvailableError extends Error {
     );
   }
 }
-

@@ -16,7 +16,9 @@ export interface ResolveInfoLike {
 /** Nest calls a resolver with graphql-js's (root, args, context, info). */
 export function resolveInfoOf(args: readonly unknown[]): ResolveInfoLike | undefined {
   const info = args[3] as Partial<ResolveInfoLike> | undefined;
-  return isObject(info) && isObject(info.operation) && typeof info.operation.operation === 'string' && isObject(info.path) ? (info as ResolveInfoLike) : undefined;
+  return isObject(info) && isObject(info.operation) && typeof info.operation.operation === 'string' && isObject(info.path)
+    ? (info as ResolveInfoLike)
+    : undefined;
 }
 
 /** The GraphQL context of a resolver call: one object per operation, per subscription for a subscription (both Nest drivers make it so). */

@@ -135,7 +135,9 @@ export class SetHealth {
       const cut = primary.connections.cutAll();
       if (primary.up || cut > 0) {
         const cutNote = cut > 0 ? `; cut the ${cut} checked-out connection${cut === 1 ? '' : 's'} waiting on it, so their statements fail` : '';
-        this.logger.error(`${name}: primary ${primary.label} failed its health check (${message})${cutNote}; writes and pinned reads of the set fail until it answers.`);
+        this.logger.error(
+          `${name}: primary ${primary.label} failed its health check (${message})${cutNote}; writes and pinned reads of the set fail until it answers.`,
+        );
       }
       primary.up = false;
       this.primaryCheck = { error: message };
@@ -154,7 +156,9 @@ export class SetHealth {
       const cut = host.connections.cutAll();
       const wasUp = host.checkFailed(error);
       if (wasUp || cut > 0) {
-        this.logger.warn(`${name}: replica ${host.label} failed its health check (${host.lastError}); it serves no reads until a check passes${cut ? `; ${cut} reads waiting on it were moved` : ''}.`);
+        this.logger.warn(
+          `${name}: replica ${host.label} failed its health check (${host.lastError}); it serves no reads until a check passes${cut ? `; ${cut} reads waiting on it were moved` : ''}.`,
+        );
       }
       return;
     }
@@ -173,7 +177,9 @@ export class SetHealth {
     host.reading = { ...lag, inRecovery: row.recovery, replayLsn, at: now };
 
     if (host.promoted && !wasPromoted) {
-      this.logger.error(`${name}: replica ${host.label} is not in recovery (promoted, or not a replica of this primary at all): it serves no reads. Fix the set's servers.`);
+      this.logger.error(
+        `${name}: replica ${host.label} is not in recovery (promoted, or not a replica of this primary at all): it serves no reads. Fix the set's servers.`,
+      );
     } else if (wasPromoted && !host.promoted) {
       this.logger.log(`${name}: replica ${host.label} is in recovery again and serves reads.`);
     }
@@ -181,7 +187,8 @@ export class SetHealth {
     if (lagging !== host.lagging) {
       host.lagging = lagging;
       const figures = `${lag.lagBytes ?? '?'} bytes, ${lag.lagSeconds.toFixed(1)} s`;
-      if (lagging) this.logger.warn(`${name}: replica ${host.label} lags (${figures}) past maxLagBytes or maxLagSeconds: it serves no reads until it catches up.`);
+      if (lagging)
+        this.logger.warn(`${name}: replica ${host.label} lags (${figures}) past maxLagBytes or maxLagSeconds: it serves no reads until it catches up.`);
       else this.logger.log(`${name}: replica ${host.label} has caught up (${figures}) and serves reads again.`);
     }
   }

@@ -25,14 +25,31 @@ export class HealthGauges {
         }
       });
     this.attached = [
-      attachGauge(prom, registry, { name: `${prefix}primary_up`, help: "1 while the set's primary answered its last health check, else 0.", labelNames }, (gauge) => {
-        for (const { set, primary } of report()) gauge.set({ set, server: primary.server }, primary.up ? 1 : 0);
-      }),
-      replicaGauge('replica_up', '1 while the replica answers (its last health check passed and no read found it unreachable since), else 0.', (replica) => (replica.up ? 1 : 0)),
-      replicaGauge('replica_readable', '1 while the replica serves reads (up, in recovery, not lagging past the limits), else 0.', (replica) => (replica.readable ? 1 : 0)),
+      attachGauge(
+        prom,
+        registry,
+        { name: `${prefix}primary_up`, help: "1 while the set's primary answered its last health check, else 0.", labelNames },
+        (gauge) => {
+          for (const { set, primary } of report()) gauge.set({ set, server: primary.server }, primary.up ? 1 : 0);
+        },
+      ),
+      replicaGauge('replica_up', '1 while the replica answers (its last health check passed and no read found it unreachable since), else 0.', (replica) =>
+        replica.up ? 1 : 0,
+      ),
+      replicaGauge('replica_readable', '1 while the replica serves reads (up, in recovery, not lagging past the limits), else 0.', (replica) =>
+        replica.readable ? 1 : 0,
+      ),
       // The report leaves out the lag of a replica that is down (stale), so it has no sample then.
-      replicaGauge('replica_lag_bytes', 'Bytes of WAL the replica had not replayed at its last health check (absent while down or unknown).', (replica) => replica.lagBytes),
-      replicaGauge('replica_lag_seconds', 'Seconds the replica was behind at its last health check, 0 when caught up (absent while down or unknown).', (replica) => replica.lagSeconds),
+      replicaGauge(
+        'replica_lag_bytes',
+        'Bytes of WAL the replica had not replayed at its last health check (absent while down or unknown).',
+        (replica) => replica.lagBytes,
+      ),
+      replicaGauge(
+        'replica_lag_seconds',
+        'Seconds the replica was behind at its last health check, 0 when caught up (absent while down or unknown).',
+        (replica) => replica.lagSeconds,
+      ),
     ];
   }
 

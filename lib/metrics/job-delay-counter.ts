@@ -16,7 +16,11 @@ export class JobDelayCounter {
     this.attached = attachCounter(
       prom,
       registry,
-      { name: `${prefix}job_delays_total`, help: "Jobs with 'delayed' consistency put back with a delay because no readable replica had replayed their read-your-writes token yet.", labelNames: ['queue'] },
+      {
+        name: `${prefix}job_delays_total`,
+        help: "Jobs with 'delayed' consistency put back with a delay because no readable replica had replayed their read-your-writes token yet.",
+        labelNames: ['queue'],
+      },
       (counter) => {
         for (const [queue, count] of this.pending) if (count > 0) counter.inc({ queue }, count);
         this.pending.clear();

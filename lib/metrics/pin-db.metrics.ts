@@ -31,7 +31,9 @@ export class PinDbMetrics implements OnModuleInit, OnModuleDestroy {
       return;
     }
     const registry: MetricsRegistry = options.registry ?? prom.register;
-    const known = this.router.all().map((router) => ({ set: router.name, primary: router.set.primary.label, replicas: router.hosts.hosts.map((host) => host.label) }));
+    const known = this.router
+      .all()
+      .map((router) => ({ set: router.name, primary: router.set.primary.label, replicas: router.hosts.hosts.map((host) => host.label) }));
     this.counters = new RoutingCounters(prom, registry, options.prefix, known);
     this.gauges = new HealthGauges(prom, registry, options.prefix, () => this.monitor.report());
     this.router.events.observe(this.counters);

@@ -36,23 +36,62 @@ export class RoutingCounters implements RoutingObserver {
 
   constructor(prom: PromClientModule, registry: MetricsRegistry, prefix: string, known: KnownSet[]) {
     this.attached = [
-      attachCounter(prom, registry, { name: `${prefix}statements_total`, help: 'Statements sent, by database set, server role (primary or replica) and server (host:port).', labelNames: ['set', 'role', 'server'] }, (counter) =>
-        this.flush(counter, [...this.statements.primary.values(), ...this.statements.replica.values()].flatMap((servers) => [...servers.values()])),
+      attachCounter(
+        prom,
+        registry,
+        {
+          name: `${prefix}statements_total`,
+          help: 'Statements sent, by database set, server role (primary or replica) and server (host:port).',
+          labelNames: ['set', 'role', 'server'],
+        },
+        (counter) =>
+          this.flush(
+            counter,
+            [...this.statements.primary.values(), ...this.statements.replica.values()].flatMap((servers) => [...servers.values()]),
+          ),
       ),
-      attachCounter(prom, registry, { name: `${prefix}retries_total`, help: 'Statements sent again on another server: a replica was unreachable, cancelled them in a recovery conflict, or refused them as read-only.', labelNames: ['set'] }, (counter) =>
-        this.flush(counter, this.retries.values()),
+      attachCounter(
+        prom,
+        registry,
+        {
+          name: `${prefix}retries_total`,
+          help: 'Statements sent again on another server: a replica was unreachable, cancelled them in a recovery conflict, or refused them as read-only.',
+          labelNames: ['set'],
+        },
+        (counter) => this.flush(counter, this.retries.values()),
       ),
-      attachCounter(prom, registry, { name: `${prefix}fallbacks_total`, help: 'Reads meant for a replica that went to the primary because no replica could serve them.', labelNames: ['set'] }, (counter) =>
-        this.flush(counter, this.fallbacks.values()),
+      attachCounter(
+        prom,
+        registry,
+        {
+          name: `${prefix}fallbacks_total`,
+          help: 'Reads meant for a replica that went to the primary because no replica could serve them.',
+          labelNames: ['set'],
+        },
+        (counter) => this.flush(counter, this.fallbacks.values()),
       ),
-      attachCounter(prom, registry, { name: `${prefix}tokens_issued_total`, help: 'Read-your-writes tokens signed and handed out (responses and routing.token()).', labelNames: [] }, (counter) => {
-        if (this.tokensIssued > 0) counter.inc(this.tokensIssued);
-        this.tokensIssued = 0;
-      }),
-      attachCounter(prom, registry, { name: `${prefix}tokens_ignored_total`, help: 'Tokens from clients that were forged, expired, malformed, oversized or wrongly signed, and ignored.', labelNames: [] }, (counter) => {
-        if (this.tokensIgnored > 0) counter.inc(this.tokensIgnored);
-        this.tokensIgnored = 0;
-      }),
+      attachCounter(
+        prom,
+        registry,
+        { name: `${prefix}tokens_issued_total`, help: 'Read-your-writes tokens signed and handed out (responses and routing.token()).', labelNames: [] },
+        (counter) => {
+          if (this.tokensIssued > 0) counter.inc(this.tokensIssued);
+          this.tokensIssued = 0;
+        },
+      ),
+      attachCounter(
+        prom,
+        registry,
+        {
+          name: `${prefix}tokens_ignored_total`,
+          help: 'Tokens from clients that were forged, expired, malformed, oversized or wrongly signed, and ignored.',
+          labelNames: [],
+        },
+        (counter) => {
+          if (this.tokensIgnored > 0) counter.inc(this.tokensIgnored);
+          this.tokensIgnored = 0;
+        },
+      ),
     ];
     // Every series exists from the start, at 0: Prometheus's rate() misses the first increase of a
     // series that appears with it.

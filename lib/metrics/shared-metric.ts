@@ -34,13 +34,32 @@ export interface AttachedMetric<M> {
  * what the apps set, the last one winning for a series they share.
  */
 export function attachCounter(prom: PromClientModule, registry: MetricsRegistry, spec: MetricSpec, source: MetricSource<Counter>): AttachedMetric<Counter> {
-  return attach<Counter>('counter', registry, spec, source, (collect) => new prom.Counter({ ...spec, labelNames: [...spec.labelNames], registers: [registry as never], collect }));
+  return attach<Counter>(
+    'counter',
+    registry,
+    spec,
+    source,
+    (collect) => new prom.Counter({ ...spec, labelNames: [...spec.labelNames], registers: [registry as never], collect }),
+  );
 }
 
 export function attachGauge(prom: PromClientModule, registry: MetricsRegistry, spec: MetricSpec, source: MetricSource<Gauge>): AttachedMetric<Gauge> {
-  return attach<Gauge>('gauge', registry, spec, source, (collect) =>
-    // A gauge starts each scrape empty: a server an app no longer knows (its app closed) disappears.
-    new prom.Gauge({ ...spec, labelNames: [...spec.labelNames], registers: [registry as never], collect(this: Gauge) { this.reset(); collect.call(this); } }),
+  return attach<Gauge>(
+    'gauge',
+    registry,
+    spec,
+    source,
+    (collect) =>
+      // A gauge starts each scrape empty: a server an app no longer knows (its app closed) disappears.
+      new prom.Gauge({
+        ...spec,
+        labelNames: [...spec.labelNames],
+        registers: [registry as never],
+        collect(this: Gauge) {
+          this.reset();
+          collect.call(this);
+        },
+      }),
   );
 }
 

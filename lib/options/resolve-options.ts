@@ -123,7 +123,9 @@ export function resolvePinDbOptions(input: PinDbModuleOptions): ResolvedPinDbOpt
 function resolveHealthOptions(input: unknown): Required<HealthOptions> {
   const defaults = new HealthOptions() as Required<HealthOptions>;
   if (!isObject(input)) {
-    throw new PinDbConfigError(`PinDbModule option health must be an object such as { intervalMs: 1000, maxLagBytes: 16777216 } (got ${JSON.stringify(input)}).`);
+    throw new PinDbConfigError(
+      `PinDbModule option health must be an object such as { intervalMs: 1000, maxLagBytes: 16777216 } (got ${JSON.stringify(input)}).`,
+    );
   }
   const keys = Object.keys(defaults);
   for (const key of Object.keys(input)) {
@@ -134,7 +136,9 @@ function resolveHealthOptions(input: unknown): Required<HealthOptions> {
     const value = health[key];
     const { min, inclusive, why = '' } = HEALTH_LIMITS[key];
     if (typeof value !== 'number' || !Number.isFinite(value) || (inclusive ? value < min : value <= min)) {
-      throw new PinDbConfigError(`PinDbModule option health.${key} must be a number ${inclusive ? '≥' : '>'} ${min}${why} (got ${String(value)}); the default is ${defaults[key]}.`);
+      throw new PinDbConfigError(
+        `PinDbModule option health.${key} must be a number ${inclusive ? '≥' : '>'} ${min}${why} (got ${String(value)}); the default is ${defaults[key]}.`,
+      );
     }
   }
   if (health.maxCooldownMs < health.cooldownMs) {
@@ -159,7 +163,9 @@ const HEALTH_LIMITS: Record<keyof HealthOptions, { min: number; inclusive: boole
 
 function resolveStatementTimeouts(input: unknown): StatementTimeoutOptions {
   if (!isObject(input)) {
-    throw new PinDbConfigError(`PinDbModule option statementTimeoutMs must be an object such as { replica: 30000, primary: 10000 } (got ${JSON.stringify(input)}).`);
+    throw new PinDbConfigError(
+      `PinDbModule option statementTimeoutMs must be an object such as { replica: 30000, primary: 10000 } (got ${JSON.stringify(input)}).`,
+    );
   }
   for (const [key, value] of Object.entries(input)) {
     if (key !== 'replica' && key !== 'primary') throw new PinDbConfigError(`Unknown option statementTimeoutMs.${key}: give replica and/or primary.`);
@@ -177,18 +183,24 @@ function resolveMetricsOptions(input: unknown): ResolvedMetricsOptions | false {
   if (input === false) return false;
   if (input === true) return { required: true, prefix: 'pindb_' };
   if (!isObject(input)) {
-    throw new PinDbConfigError(`PinDbModule option metrics must be true, false or { registry, prefix } (got ${JSON.stringify(input)}); leave it out to get metrics whenever prom-client is installed.`);
+    throw new PinDbConfigError(
+      `PinDbModule option metrics must be true, false or { registry, prefix } (got ${JSON.stringify(input)}); leave it out to get metrics whenever prom-client is installed.`,
+    );
   }
   for (const key of Object.keys(input)) {
     if (!METRICS_KEYS.includes(key)) throw new PinDbConfigError(`Unknown option metrics.${key}: metrics has ${METRICS_KEYS.join(', ')}.`);
   }
   const { registry, prefix = 'pindb_' } = input as { registry?: unknown; prefix?: unknown };
   if (typeof prefix !== 'string' || !/^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/.test(prefix)) {
-    throw new PinDbConfigError(`PinDbModule option metrics.prefix must start Prometheus metric names: letters, digits, _ and :, not starting with a digit, e.g. 'pindb_' (got ${JSON.stringify(prefix)}).`);
+    throw new PinDbConfigError(
+      `PinDbModule option metrics.prefix must start Prometheus metric names: letters, digits, _ and :, not starting with a digit, e.g. 'pindb_' (got ${JSON.stringify(prefix)}).`,
+    );
   }
   const methods = ['registerMetric', 'getSingleMetric', 'removeSingleMetric'];
   if (registry !== undefined && !(isObject(registry) && methods.every((m) => typeof (registry as Record<string, unknown>)[m] === 'function'))) {
-    throw new PinDbConfigError("PinDbModule option metrics.registry must be a prom-client Registry (new Registry() or `register` from 'prom-client'); leave it out for prom-client's default registry.");
+    throw new PinDbConfigError(
+      "PinDbModule option metrics.registry must be a prom-client Registry (new Registry() or `register` from 'prom-client'); leave it out for prom-client's default registry.",
+    );
   }
   return { required: true, registry: registry as MetricsRegistry | undefined, prefix };
 }
@@ -216,7 +228,10 @@ function resolveTokenOptions({ cookie, header, store, clientKey }: PinDbModuleOp
   if (clientKey !== undefined && typeof clientKey !== 'function') {
     throw new PinDbConfigError('PinDbModule option clientKey must be a function of the request, e.g. (req) => req.user?.id.');
   }
-  if (store !== undefined && !(isObject(store) && ['get', 'set', 'delete'].every((m) => typeof (store as unknown as Record<string, unknown>)[m] === 'function'))) {
+  if (
+    store !== undefined &&
+    !(isObject(store) && ['get', 'set', 'delete'].every((m) => typeof (store as unknown as Record<string, unknown>)[m] === 'function'))
+  ) {
     throw new PinDbConfigError('PinDbModule option store must be a PinStore (get, set, delete), e.g. new MemoryPinStore() or new RedisPinStore(redis).');
   }
   if (store !== undefined && clientKey === undefined) {
@@ -238,7 +253,10 @@ function resolveTokenOptions({ cookie, header, store, clientKey }: PinDbModuleOp
  * writes have committed: a value it rejects would fail every response that hands out a token. So
  * each is tried with the same library here, at bootstrap.
  */
-function checkCookieAttributes(name: string, { secure, sameSite, path, domain }: { secure: boolean; sameSite: PinCookieOptions['sameSite']; path: unknown; domain: unknown }): void {
+function checkCookieAttributes(
+  name: string,
+  { secure, sameSite, path, domain }: { secure: boolean; sameSite: PinCookieOptions['sameSite']; path: unknown; domain: unknown },
+): void {
   const pathFix = "a path starting with '/', such as '/' or '/api', without ';', '<' or control characters";
   if (typeof path !== 'string' || !path.startsWith('/') || !serializes(name, { path })) {
     throw new PinDbConfigError(`PinDbModule option cookie.path must be ${pathFix} (got ${JSON.stringify(path)}).`);
@@ -250,7 +268,9 @@ function checkCookieAttributes(name: string, { secure, sameSite, path, domain }:
   // All together, as a token is written (a check the library may add one day fails here too).
   const all = { httpOnly: true, secure, sameSite, path, domain, maxAge: 1 };
   if (!serializes(name, all)) {
-    throw new PinDbConfigError(`PinDbModule options cookie (${JSON.stringify({ name, ...all })}) do not make a valid Set-Cookie header: check cookie.path and cookie.domain.`);
+    throw new PinDbConfigError(
+      `PinDbModule options cookie (${JSON.stringify({ name, ...all })}) do not make a valid Set-Cookie header: check cookie.path and cookie.domain.`,
+    );
   }
 }
 
@@ -350,7 +370,9 @@ function checkSetName(name: string): void {
   // A set named like a property of every object would be found on objects that do not hold it
   // (sets['toString']), or change their prototype (__proto__).
   if (name in Object.prototype) {
-    throw new PinDbConfigError(`PinDbModule set name "${name}" is a name every JavaScript object has (Object.prototype.${name}): name the set otherwise, e.g. "${name}Db".`);
+    throw new PinDbConfigError(
+      `PinDbModule set name "${name}" is a name every JavaScript object has (Object.prototype.${name}): name the set otherwise, e.g. "${name}Db".`,
+    );
   }
   if (!SET_NAME.test(name)) {
     throw new PinDbConfigError(
@@ -369,7 +391,7 @@ function checkDistinctServers(primary: ServerOptions, replicas: ResolvedServer[]
     if (other !== undefined) {
       throw new PinDbConfigError(
         `${where}.replicas[${i}] (${replica.label}) is the same host, port and database as ${other}: ` +
-          'a replica merges over its primary, so give each replica its own host or port (replicas: [{ host: \'replica-1\' }]), and list each once.',
+          "a replica merges over its primary, so give each replica its own host or port (replicas: [{ host: 'replica-1' }]), and list each once.",
       );
     }
     seen.set(identity, `${where}.replicas[${i}]`);

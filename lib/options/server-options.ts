@@ -2,7 +2,16 @@ import { PinDbConfigError } from '../errors/pin-db-config.error.js';
 import type { ServerOptions } from './pin-db-module-options.js';
 
 /** The fields of a server, in the order errors list them. */
-export const SERVER_KEYS = ['url', 'host', 'port', 'username', 'password', 'database', 'ssl', 'applicationName'] as const satisfies readonly (keyof ServerOptions)[];
+export const SERVER_KEYS = [
+  'url',
+  'host',
+  'port',
+  'username',
+  'password',
+  'database',
+  'ssl',
+  'applicationName',
+] as const satisfies readonly (keyof ServerOptions)[];
 
 /**
  * A replica's options merged over its primary's, as django-pindb's DATABASE_SETS: a replica names
@@ -48,7 +57,9 @@ export function checkServerFields(server: object, where: string): void {
   }
   const { port, password, ssl, url } = fields;
   if (port !== undefined && !(typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65535)) {
-    throw new PinDbConfigError(`${where}.port must be a whole number from 1 to 65535 ${got('port')}, e.g. port: 5432 (a port from the environment: Number(process.env.PGPORT)).`);
+    throw new PinDbConfigError(
+      `${where}.port must be a whole number from 1 to 65535 ${got('port')}, e.g. port: 5432 (a port from the environment: Number(process.env.PGPORT)).`,
+    );
   }
   if (password !== undefined && typeof password !== 'string' && typeof password !== 'function') {
     throw new PinDbConfigError(`${where}.password must be a string, or a function returning one (or a promise of one), as pg takes ${got('password')}.`);

@@ -70,8 +70,7 @@ const OWNED_KEYS: readonly string[] = ['replication', 'name', ...SERVER_KEYS];
  * settings, so one of these would send every pool of the set (primary and replicas) to one server.
  */
 export const EXTRA_CONNECTION_KEYS = ['host', 'port', 'user', 'username', 'password', 'database', 'connectionString', 'stream'] as const satisfies readonly (
-  | keyof ClientConfig
-  | 'username'
+  keyof ClientConfig | 'username'
 )[];
 
 /** Checks `typeorm` (shared, or of one set at `where`) and returns it without `type`. */

@@ -70,7 +70,10 @@ export class PinDbInterceptor implements NestInterceptor {
     applyRoutingMetadata(this.reflector, execution, context);
     const handle =
       graphql && this.subscriptionEvents.startsSubscription(args)
-        ? () => next.handle().pipe(map((returned) => this.subscriptionEvents.track(returned, args, (event) => applyRoutingMetadata(this.reflector, execution, event))))
+        ? () =>
+            next
+              .handle()
+              .pipe(map((returned) => this.subscriptionEvents.track(returned, args, (event) => applyRoutingMetadata(this.reflector, execution, event))))
         : () => next.handle();
     return new Observable((subscriber) => PinDbContext.run(() => handle().subscribe(subscriber), context));
   }

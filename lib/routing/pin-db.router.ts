@@ -22,7 +22,15 @@ export class PinDbRouter {
 
   constructor(readonly options: ResolvedPinDbOptions) {
     for (const set of options.sets.values()) {
-      this.routers.set(set.name, new SetRouter(set, options, { accept: (context) => this.tokens.accept(context), loadStored: (context) => this.tokens.loadStored(context) }, this.events));
+      this.routers.set(
+        set.name,
+        new SetRouter(
+          set,
+          options,
+          { accept: (context) => this.tokens.accept(context), loadStored: (context) => this.tokens.loadStored(context) },
+          this.events,
+        ),
+      );
     }
     this.tokens = new PinTokens(options, [...this.routers.values()], this.events);
     this.responseTokens = new ResponseTokens(this.tokens, options.tokens);
@@ -51,7 +59,9 @@ export class PinDbRouter {
   forSet(name: string): SetRouter {
     const router = this.routers.get(name);
     if (!router) {
-      throw new PinDbConfigError(`No database set "${name}": the sets are ${[...this.routers.keys()].join(', ')}. Fix the name or add the set to PinDbModule's sets.`);
+      throw new PinDbConfigError(
+        `No database set "${name}": the sets are ${[...this.routers.keys()].join(', ')}. Fix the name or add the set to PinDbModule's sets.`,
+      );
     }
     return router;
   }

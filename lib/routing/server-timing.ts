@@ -33,7 +33,10 @@ export function serverTimingValue(stats: RoutingStats): string {
 export function writeServerTiming(response: ServerResponse, context: ContextState): void {
   const existing = response.getHeader('server-timing');
   const ours = serverTimingValue(context.stats.snapshot());
-  response.setHeader('Server-Timing', existing === undefined || existing === '' ? ours : `${Array.isArray(existing) ? existing.join(', ') : String(existing)}, ${ours}`);
+  response.setHeader(
+    'Server-Timing',
+    existing === undefined || existing === '' ? ours : `${Array.isArray(existing) ? existing.join(', ') : String(existing)}, ${ours}`,
+  );
 }
 
 function describe({ primary, replica, retries, fallbacks }: Figures): string {

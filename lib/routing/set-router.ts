@@ -176,7 +176,9 @@ export class SetRouter implements TokenSetSource {
    */
   replicaFailed(host: ReplicaHost, error: unknown, frame: RoutingFrame | undefined): void {
     if (host.markDown(error)) {
-      this.logger.warn(`${this.name}: replica ${host.label} is down (${host.lastError}); its reads go to the other servers until a health check passes, in ${this.options.health.cooldownMs} ms at the earliest.`);
+      this.logger.warn(
+        `${this.name}: replica ${host.label} is down (${host.lastError}); its reads go to the other servers until a health check passes, in ${this.options.health.cooldownMs} ms at the earliest.`,
+      );
     }
     this.retried(frame);
   }

@@ -257,7 +257,8 @@ function set(first: string): StatementClass {
 /** COMMIT AND CHAIN, ROLLBACK AND CHAIN: a new transaction starts at once, on the same connection. */
 function chains(tokens: Tokens, k: number, to: number): boolean {
   for (; k + 1 < to; k++) {
-    if (tokens.types[k] === TokenType.Word && tokens.texts[k] === 'and' && tokens.types[k + 1] === TokenType.Word && tokens.texts[k + 1] === 'chain') return true;
+    if (tokens.types[k] === TokenType.Word && tokens.texts[k] === 'and' && tokens.types[k + 1] === TokenType.Word && tokens.texts[k + 1] === 'chain')
+      return true;
   }
   return false;
 }

@@ -25,7 +25,8 @@ export function fingerprint(request: PinRequest): string | undefined {
 function clientAddress(request: PinRequest): string {
   // Express and Fastify both give req.ip, after their trust-proxy rules; the socket is the fallback
   // for other adapters (Fastify keeps Node's request as req.raw).
-  const address = typeof request.ip === 'string' && request.ip !== '' ? request.ip : (request.socket?.remoteAddress ?? request.raw?.socket?.remoteAddress ?? '');
+  const address =
+    typeof request.ip === 'string' && request.ip !== '' ? request.ip : (request.socket?.remoteAddress ?? request.raw?.socket?.remoteAddress ?? '');
   // One client on a dual-stack socket may appear as 1.2.3.4 or ::ffff:1.2.3.4.
   return String(address).replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
 }

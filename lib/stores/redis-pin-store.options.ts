@@ -53,7 +53,9 @@ export function checkRedisPinStoreOptions(options: RedisPinStoreOptions): void {
     throw new PinDbConfigError('RedisPinStore option client must be an ioredis client (new Redis(...) or new Cluster(...) from ioredis).');
   }
   if (options.client !== undefined && (options.url !== undefined || options.redis !== undefined)) {
-    throw new PinDbConfigError('RedisPinStore takes either client or url/redis (the options of a client it makes), not both: configure your own client instead.');
+    throw new PinDbConfigError(
+      'RedisPinStore takes either client or url/redis (the options of a client it makes), not both: configure your own client instead.',
+    );
   }
   if (options.prefix !== undefined && typeof options.prefix !== 'string') {
     throw new PinDbConfigError(`RedisPinStore option prefix must be a string such as 'pindb:' (got ${JSON.stringify(options.prefix)}).`);

@@ -1,7 +1,13 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { PinStore } from './pin-store.js';
-import { checkRedisPinStoreOptions, isRedisClient, REDIS_PIN_STORE_CLIENT_DEFAULTS, type RedisPinClient, type RedisPinStoreOptions } from './redis-pin-store.options.js';
+import {
+  checkRedisPinStoreOptions,
+  isRedisClient,
+  REDIS_PIN_STORE_CLIENT_DEFAULTS,
+  type RedisPinClient,
+  type RedisPinStoreOptions,
+} from './redis-pin-store.options.js';
 
 /**
  * A PinStore in Redis, shared by every instance of the app: a client's token follows it to
@@ -53,7 +59,14 @@ export class RedisPinStore implements PinStore, OnApplicationShutdown {
     // A client with a socket ends once it is closed; one between reconnects just stops reconnecting.
     const ended = ['connecting', 'connect', 'ready'].includes(client.status) ? new Promise((resolve) => client.once('end', resolve)) : undefined;
     // QUIT lets the replies in flight arrive first.
-    if (client.status !== 'ready' || !(await client.quit().then(() => true, () => false))) client.disconnect();
+    if (
+      client.status !== 'ready' ||
+      !(await client.quit().then(
+        () => true,
+        () => false,
+      ))
+    )
+      client.disconnect();
     await ended;
   }
 

@@ -66,7 +66,14 @@ export class PinDbHealthIndicator {
     return Object.fromEntries(
       this.router.all().map((router): [string, SetHealthDetails] => {
         const report = reports.get(router.name);
-        if (!report) return [router.name, { primary: { server: router.set.primary.label, up: false, error: 'The set has no DataSource yet: the app has not finished starting.' }, replicas: [] }];
+        if (!report)
+          return [
+            router.name,
+            {
+              primary: { server: router.set.primary.label, up: false, error: 'The set has no DataSource yet: the app has not finished starting.' },
+              replicas: [],
+            },
+          ];
         return [router.name, { primary: details(report.primary), replicas: report.replicas.map(details) }];
       }),
     );

@@ -40,9 +40,7 @@ export function resolvePgClusterOptions(options: PgClusterOptions = {}): Resolve
     throw new PgClusterError(`startPgCluster: applyDelayMs must be a whole number of milliseconds ≥ 0 (got ${String(applyDelayMs)}).`);
   }
   if (basePort !== undefined && (!Number.isInteger(basePort) || basePort < 1 || basePort + replicas > 65535)) {
-    throw new PgClusterError(
-      `startPgCluster: basePort must be a port from 1 to ${65535 - replicas} (got ${String(basePort)}), or omitted to use free ports.`,
-    );
+    throw new PgClusterError(`startPgCluster: basePort must be a port from 1 to ${65535 - replicas} (got ${String(basePort)}), or omitted to use free ports.`);
   }
   if (typeof settings !== 'object' || settings === null) {
     throw new PgClusterError('startPgCluster: settings must be an object of postgresql.conf settings, e.g. { work_mem: "8MB" }.');

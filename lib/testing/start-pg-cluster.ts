@@ -236,11 +236,7 @@ class EmbeddedPgCluster extends BasePgCluster implements PgCluster {
   private async waitForStreaming(i: number): Promise<void> {
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const rows = await this.query(
-        'primary',
-        "SELECT 1 FROM pg_stat_replication WHERE application_name = $1 AND state = 'streaming'",
-        [replicaName(i)],
-      );
+      const rows = await this.query('primary', "SELECT 1 FROM pg_stat_replication WHERE application_name = $1 AND state = 'streaming'", [replicaName(i)]);
       if (rows.length > 0) return;
       if (Date.now() > deadline) {
         throw new PgClusterError(`Replica ${i} is not streaming from the primary after 30 s. Its log ends with:\n${this.replicaServers[i].logTail()}`);

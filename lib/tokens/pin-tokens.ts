@@ -114,7 +114,10 @@ export class PinTokens {
           context.pinLsns.set(set.name, await set.primaryLsn());
         } catch (error) {
           // Nothing was written that the client could miss: no entry rather than a pin to a primary that does not answer.
-          this.warnings.warn(`position:${set.name}`, `${set.name}: could not read the primary's WAL position for a token, so this response pins nothing: ${errorText(error)}`);
+          this.warnings.warn(
+            `position:${set.name}`,
+            `${set.name}: could not read the primary's WAL position for a token, so this response pins nothing: ${errorText(error)}`,
+          );
           context.pinLsns.set(set.name, null);
         }
       }),

@@ -31,7 +31,9 @@ export class RoutedPostgresDriver extends PostgresDriver {
   }
 
   protected override createPool(options: PostgresDataSourceOptions, credentials: PostgresConnectionCredentialsOptions): Promise<any> {
-    return createServerPool(this.router, this.postgres.Pool, options, credentials, (poolOptions, poolCredentials) => super.createPool(poolOptions, poolCredentials));
+    return createServerPool(this.router, this.postgres.Pool, options, credentials, (poolOptions, poolCredentials) =>
+      super.createPool(poolOptions, poolCredentials),
+    );
   }
 
   override createQueryRunner(mode: ReplicationMode): PostgresQueryRunner {
@@ -49,7 +51,8 @@ export class RoutedPostgresDriver extends PostgresDriver {
 
   connectToPrimary(): Promise<PooledConnection> {
     return new Promise((resolve, reject) => {
-      if (!this.master) return reject(new NoDatabaseAvailableError(this.router.name, this.router.set.primary.label, { cause: new Error('the DataSource is not initialized') }));
+      if (!this.master)
+        return reject(new NoDatabaseAvailableError(this.router.name, this.router.set.primary.label, { cause: new Error('the DataSource is not initialized') }));
       this.master.connect((error: Error | undefined, client: PoolClient | undefined, release: ReleaseConnection) => {
         if (error || !client) reject(new NoDatabaseAvailableError(this.router.name, this.router.set.primary.label, { cause: error }));
         else resolve(checkedOut(client, release));

@@ -425,7 +425,10 @@ export class RoutedQueryRunner extends PostgresQueryRunner {
   private moveToPrimary(): void {
     if (this.mode === 'master') return;
     if (this.sticky) {
-      throw new ReplicaSessionStateError(this.router.name, 'holds a cursor declared WITH HOLD (or more session state than it carries) on its replica connection');
+      throw new ReplicaSessionStateError(
+        this.router.name,
+        'holds a cursor declared WITH HOLD (or more session state than it carries) on its replica connection',
+      );
     }
     this.mode = 'master';
     this.dropLease();

@@ -71,11 +71,15 @@ export function typecheckBlocks(root: string, pages: DocPage[]): BlockFailure[] 
   host.readFile = (fileName) => virtual.get(fileName)?.code ?? readFile.call(host, fileName);
   host.getSourceFile = (fileName, languageVersion, onError, shouldCreate) => {
     const block = virtual.get(fileName);
-    return block ? ts.createSourceFile(fileName, block.code, languageVersion, true) : getSourceFile.call(host, fileName, languageVersion, onError, shouldCreate);
+    return block
+      ? ts.createSourceFile(fileName, block.code, languageVersion, true)
+      : getSourceFile.call(host, fileName, languageVersion, onError, shouldCreate);
   };
   const program = ts.createProgram([...virtual.keys()], options, host);
 
-  const failures: BlockFailure[] = program.getOptionsDiagnostics().map((d) => ({ file: 'tsconfig.json', line: 0, message: ts.flattenDiagnosticMessageText(d.messageText, '\n') }));
+  const failures: BlockFailure[] = program
+    .getOptionsDiagnostics()
+    .map((d) => ({ file: 'tsconfig.json', line: 0, message: ts.flattenDiagnosticMessageText(d.messageText, '\n') }));
   for (const [fileName, block] of virtual) {
     const sourceFile = program.getSourceFile(fileName)!;
     for (const diagnostic of [...program.getSyntacticDiagnostics(sourceFile), ...program.getSemanticDiagnostics(sourceFile)]) {

@@ -51,7 +51,11 @@ describe('bootstrap: bad options fail before anything connects', () => {
   });
 
   it.each([
-    ['@Pin on a handler', TypoController, /@Pin on TypoController\.read names database set "analytcs", which PinDbModule does not define: the sets are default/],
+    [
+      '@Pin on a handler',
+      TypoController,
+      /@Pin on TypoController\.read names database set "analytcs", which PinDbModule does not define: the sets are default/,
+    ],
     ['@UseReplica on a controller', TypoClassController, /@UseReplica on TypoClassController names database set "reports"/],
   ])('a set name in %s that does not exist fails the bootstrap', async (_what, controller, message) => {
     const error = await bootstrapError([PinDbModule.forRoot(unreachable as PinDbModuleOptions)], [controller]);
@@ -106,7 +110,10 @@ describe('forRootAsync on a real cluster', () => {
   class ConfigModule {}
 
   it.each([
-    ['useFactory with inject', () => PinDbModule.forRootAsync({ imports: [ConfigModule], inject: [PinDbConfig], useFactory: async (c: PinDbConfig) => c.createPinDbOptions() })],
+    [
+      'useFactory with inject',
+      () => PinDbModule.forRootAsync({ imports: [ConfigModule], inject: [PinDbConfig], useFactory: async (c: PinDbConfig) => c.createPinDbOptions() }),
+    ],
     ['useClass', () => PinDbModule.forRootAsync({ useClass: PinDbConfig })],
     ['useExisting', () => PinDbModule.forRootAsync({ imports: [ConfigModule], useExisting: PinDbConfig })],
   ])('%s builds the routed default DataSource (a replica merged over a URL primary)', async (_how, module) => {

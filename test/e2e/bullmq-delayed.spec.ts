@@ -28,10 +28,18 @@ describe("@JobConsistency('delayed'): a job waits for a replica that has replaye
   beforeAll(async () => {
     cluster = await testCluster({ replicas: 2 });
     replicaPorts = cluster.replicas.map((replica) => replica.port);
-    patient = await createBullTestApp(cluster, { pindb: { metrics: { registry: patientMetrics, prefix: 'bulltest_' } }, bull: { delayMs: 200, maxDelays: 1000 } });
+    patient = await createBullTestApp(cluster, {
+      pindb: { metrics: { registry: patientMetrics, prefix: 'bulltest_' } },
+      bull: { delayMs: 200, maxDelays: 1000 },
+    });
     bounded = await createBullTestApp(cluster, { pindb: { metrics: { registry: boundedMetrics, prefix: 'bulltest_' } }, bull: { delayMs: 100, maxDelays: 2 } });
     // Debug lines on (they are off in the other specs), the rest as quiet as before.
-    const recorder: LoggerService = { log() {}, warn() {}, error: (message: unknown) => console.error(message), debug: (message: unknown) => debugLines.push(String(message)) };
+    const recorder: LoggerService = {
+      log() {},
+      warn() {},
+      error: (message: unknown) => console.error(message),
+      debug: (message: unknown) => debugLines.push(String(message)),
+    };
     Logger.overrideLogger(['error', 'warn', 'debug']);
     Logger.overrideLogger(recorder);
   });
@@ -98,7 +106,8 @@ describe("@JobConsistency('delayed'): a job waits for a replica that has replaye
       return routing.token();
     });
     expect(token).toBeDefined();
-    const withToken = () => PinDbContext.runWithToken(token, async () => ({ waits: await router.waitsForReplay(PinDbContext.current()!), port: await readPort(dataSource) }));
+    const withToken = () =>
+      PinDbContext.runWithToken(token, async () => ({ waits: await router.waitsForReplay(PinDbContext.current()!), port: await readPort(dataSource) }));
     expect(await withToken()).toEqual({ waits: true, port: cluster.primary.port });
     expect(await PinDbContext.runWithToken(undefined, () => router.waitsForReplay(PinDbContext.current()!))).toBe(false);
     await resumeReplicas(cluster);

@@ -9,7 +9,7 @@ import { compileTestModule } from '../support/test-app.js';
 import { pauseReplicas, resumeReplicas, testCluster } from '../support/test-cluster.js';
 import { testRedis, uniquePrefix } from '../support/test-redis.js';
 
-describe("nestjs-pindb/bullmq: a job carries the read-your-writes token of the context that added it", () => {
+describe('nestjs-pindb/bullmq: a job carries the read-your-writes token of the context that added it', () => {
   let cluster: PgCluster;
   let bull: BullTestApp;
   let replicaPorts: number[];
@@ -112,7 +112,11 @@ describe('nestjs-pindb/bullmq: a plain BullMQ class fails the bootstrap, saying 
   afterAll(() => cluster?.stop());
 
   async function bootstrapError(imports: any[], providers: any[] = []): Promise<unknown> {
-    const moduleRef = await compileTestModule({ cluster, imports: [BullModule.forRoot({ connection: bullConnection(), prefix: uniquePrefix('bullmq-plain').slice(0, -1) }), ...imports, PinDbBullModule], providers });
+    const moduleRef = await compileTestModule({
+      cluster,
+      imports: [BullModule.forRoot({ connection: bullConnection(), prefix: uniquePrefix('bullmq-plain').slice(0, -1) }), ...imports, PinDbBullModule],
+      providers,
+    });
     moduleRef.useLogger(false);
     try {
       await moduleRef.init();
@@ -135,7 +139,9 @@ describe('nestjs-pindb/bullmq: a plain BullMQ class fails the bootstrap, saying 
     }
     const error = await bootstrapError([plain]);
     expect(error).toBeInstanceOf(PinDbConfigError);
-    expect((error as Error).message).toMatch(/The BullMQ queue "plain" is a plain Queue, so its jobs would carry no read-your-writes token: import 'nestjs-pindb\/bullmq' before the modules that call BullModule\.registerQueue/);
+    expect((error as Error).message).toMatch(
+      /The BullMQ queue "plain" is a plain Queue, so its jobs would carry no read-your-writes token: import 'nestjs-pindb\/bullmq' before the modules that call BullModule\.registerQueue/,
+    );
   });
 
   it('a processor whose worker was made while BullModule.workerClass was the plain Worker', async () => {

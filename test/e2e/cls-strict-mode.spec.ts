@@ -20,7 +20,8 @@ describe.each(PLATFORMS)('@nestjs-cls/transactional in strict mode (%s)', (platf
   let app: ClsServer;
   let n = 0;
   const text = (name: string) => `${platform}-strict-${name}-${++n}`;
-  const count = async (value: string) => Number((await cluster.query<{ n: string }>('primary', 'SELECT count(*) AS n FROM note WHERE text = $1', [value]))[0].n);
+  const count = async (value: string) =>
+    Number((await cluster.query<{ n: string }>('primary', 'SELECT count(*) AS n FROM note WHERE text = $1', [value]))[0].n);
   const call = async (path: string, headers: Record<string, string> = {}, method = 'GET') => {
     const response = await fetch(app.url + path, { method, headers });
     return { status: response.status, body: (await response.json()) as any, cookie: cookieFrom(response) };

@@ -35,7 +35,8 @@ describe.each(APPS)('@nestjs-cls/transactional with the TypeORM adapter (%s, Cls
   let n = 0;
   /** A note text unique to this test. */
   const text = (name: string) => `${tag}-${name}-${++n}`;
-  const count = async (value: string) => Number((await cluster.query<{ n: string }>('primary', 'SELECT count(*) AS n FROM note WHERE text = $1', [value]))[0].n);
+  const count = async (value: string) =>
+    Number((await cluster.query<{ n: string }>('primary', 'SELECT count(*) AS n FROM note WHERE text = $1', [value]))[0].n);
   const call = async (path: string, headers: Record<string, string> = {}, method = 'GET') => {
     const response = await fetch(app.url + path, { method, headers });
     return { status: response.status, body: (await response.json()) as any, cookie: cookieFrom(response) };
@@ -124,7 +125,9 @@ describe.each(APPS)('@nestjs-cls/transactional with the TypeORM adapter (%s, Cls
   describe('propagation inside an outer @Transactional', () => {
     const outer = async (mode: Mode, flags: { failInner?: boolean; failOuter?: boolean }) => {
       const value = text(`outer-${mode}`);
-      const { status, body } = await call(`/cls/outer?mode=${mode}&text=${value}${flags.failInner ? '&failInner=1' : ''}${flags.failOuter ? '&failOuter=1' : ''}`);
+      const { status, body } = await call(
+        `/cls/outer?mode=${mode}&text=${value}${flags.failInner ? '&failInner=1' : ''}${flags.failOuter ? '&failOuter=1' : ''}`,
+      );
       // A failed outer transaction answers with the app's 409, whose body carries what both saw.
       expect(status).toBe(flags.failOuter ? 409 : 200);
       expect(body.outer).toMatchObject({ port: cluster.primary.port, transaction: true });
@@ -195,14 +198,17 @@ describe.each(APPS)('@nestjs-cls/transactional with the TypeORM adapter (%s, Cls
       expect(rows).toBe(1);
     });
 
-    it.each<Mode>(['not-supported', 'never', 'supports'])('%s runs without a transaction: its read goes to a replica until its write pins the set', async (mode) => {
-      const { status, body, rows } = await alone(mode);
-      expect(status).toBe(200);
-      expect(body.inner.transaction).toBe(false);
-      expect(replicaPorts).toContain(body.inner.port);
-      expect(body).toMatchObject({ after: { port: cluster.primary.port }, pinned: true });
-      expect(rows).toBe(1);
-    });
+    it.each<Mode>(['not-supported', 'never', 'supports'])(
+      '%s runs without a transaction: its read goes to a replica until its write pins the set',
+      async (mode) => {
+        const { status, body, rows } = await alone(mode);
+        expect(status).toBe(200);
+        expect(body.inner.transaction).toBe(false);
+        expect(replicaPorts).toContain(body.inner.port);
+        expect(body).toMatchObject({ after: { port: cluster.primary.port }, pinned: true });
+        expect(rows).toBe(1);
+      },
+    );
 
     it('Mandatory refuses to run (TransactionNotActiveError, as the app maps it) and writes nothing', async () => {
       const { status, body, rows } = await alone('mandatory');
@@ -233,7 +239,13 @@ describe.each(APPS)('@nestjs-cls/transactional with the TypeORM adapter (%s, Cls
       expect(replicaPorts).toContain(reading.body.where.port);
       await app.op('openGate', gate);
       const written = await writing;
-      expect(written.body).toMatchObject({ clsId: `${tag}-writer`, requestId: `${tag}-writer`, pinned: true, tx: { seen: 1 }, after: { port: cluster.primary.port } });
+      expect(written.body).toMatchObject({
+        clsId: `${tag}-writer`,
+        requestId: `${tag}-writer`,
+        pinned: true,
+        tx: { seen: 1 },
+        after: { port: cluster.primary.port },
+      });
       expect(await count(value)).toBe(1);
     });
   });

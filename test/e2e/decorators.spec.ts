@@ -67,7 +67,6 @@ class HandlerLevelController extends Probe {
     const note = await this.notes.write('written under @UseReplica');
     return { ...(await this.answer()), id: note.id };
   }
-
 }
 
 @Controller('pinned-class')

@@ -24,7 +24,10 @@ describe.each(GRAPHQL_STACKS)('batched GraphQL requests: one context for the who
   });
 
   it('a batch of queries whose document also holds a mutation, not the one it runs, reads from replicas', async () => {
-    const response = await gql.app.request([PROBE, { query: 'query Read { probe { port pinned } } mutation Write { addNote(text: "never") { id } }', operationName: 'Read' }]);
+    const response = await gql.app.request([
+      PROBE,
+      { query: 'query Read { probe { port pinned } } mutation Write { addNote(text: "never") { id } }', operationName: 'Read' },
+    ]);
     for (const result of response.body) expect(env.replicaPorts).toContain(result.data.probe.port);
     expect(response.pindbCookies).toEqual([]);
   });
@@ -44,7 +47,10 @@ describe.each(GRAPHQL_STACKS)('batched GraphQL requests: one context for the who
       expect(response.pindbCookies).toHaveLength(1);
       expect(response.header).toMatch(/^[\w-]+\.[\w-]+$/);
 
-      const read = await gql.app.request({ query: 'query Note($id: Int!) { note(id: $id) { text probe { port } } }', variables: { id: mutation.data.addNote.id } }, { cookie: response.cookie! });
+      const read = await gql.app.request(
+        { query: 'query Note($id: Int!) { note(id: $id) { text probe { port } } }', variables: { id: mutation.data.addNote.id } },
+        { cookie: response.cookie! },
+      );
       expect(read.body.data.note).toEqual({ text: 'from a batch', probe: { port: env.cluster.primary.port } });
     });
   });

@@ -33,7 +33,7 @@ describe.each(GRAPHQL_STACKS)('GraphQL over HTTP: one request, one context, rout
     expect(pinned.body.data).toEqual({ pinnedProbe: { port: env.cluster.primary.port }, probe: { port: env.cluster.primary.port, pinned: true } });
   });
 
-  it("a mutation is pinned from its start: its reads before any write go to the primary", async () => {
+  it('a mutation is pinned from its start: its reads before any write go to the primary', async () => {
     const response = await gql.app.request({ query: MUTATION_PROBE });
     expect(response.body.data.mutationProbe).toEqual({ port: env.cluster.primary.port, pinned: true, queries: 1 });
   });

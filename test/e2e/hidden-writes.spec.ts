@@ -54,13 +54,17 @@ describe('a write that does not start like one', () => {
   let strict: INestApplicationContext;
   let app: TestApp;
   const replicaPorts = () => cluster.replicas.map((replica) => replica.port);
-  const onServer = async (server: 'primary' | number, expression: string) => Number((await cluster.query<{ value: unknown }>(server, `SELECT ${expression} AS value`))[0].value);
+  const onServer = async (server: 'primary' | number, expression: string) =>
+    Number((await cluster.query<{ value: unknown }>(server, `SELECT ${expression} AS value`))[0].value);
 
   beforeAll(async () => {
     cluster = await testCluster({ replicas: 2 });
     await cluster.query('primary', 'CREATE TABLE hw_item (id serial PRIMARY KEY, tag text NOT NULL)');
     // A VOLATILE SQL function that inserts: SELECT my_writer() reads like a read.
-    await cluster.query('primary', `CREATE FUNCTION my_writer() RETURNS int LANGUAGE sql VOLATILE AS $$ INSERT INTO hw_item (tag) VALUES ('writer') RETURNING id $$`);
+    await cluster.query(
+      'primary',
+      `CREATE FUNCTION my_writer() RETURNS int LANGUAGE sql VOLATILE AS $$ INSERT INTO hw_item (tag) VALUES ('writer') RETURNING id $$`,
+    );
     await cluster.query('primary', 'CREATE SEQUENCE hw_seq');
     await cluster.query('primary', 'SELECT nextval($1)', ['hw_seq']);
     // Rows the multi-statement and disguised DELETEs remove (the replicas keep them).
@@ -179,7 +183,10 @@ describe('a write that does not start like one', () => {
     const token = response.headers.get('x-pindb-token');
     expect(token).toEqual(expect.any(String));
     // The client's next request, with the token, reads its row (from the primary: the replicas lack it) …
-    expect(await app.get(`/hidden/row/${body.id}`, { headers: { 'x-pindb-token': token! } })).toEqual({ status: 200, body: { value: 1, port: cluster.primary.port } });
+    expect(await app.get(`/hidden/row/${body.id}`, { headers: { 'x-pindb-token': token! } })).toEqual({
+      status: 200,
+      body: { value: 1, port: cluster.primary.port },
+    });
     // … another client's, from a replica, does not see it.
     const other = await app.get(`/hidden/row/${body.id}`);
     expect(other.body.value).toBe(0);
@@ -226,7 +233,9 @@ describe('a write that does not start like one', () => {
           (failure: unknown) => failure,
         );
         // The primary connections are not left in that transaction: plain queries after it still run, in read-write transactions.
-        const after = await Promise.all([1, 2, 3].map(() => dataSource.query(`SELECT current_setting('transaction_read_only') AS ro, inet_server_port() AS port`)));
+        const after = await Promise.all(
+          [1, 2, 3].map(() => dataSource.query(`SELECT current_setting('transaction_read_only') AS ro, inet_server_port() AS port`)),
+        );
         return { error, after: after.map(([row]) => row), pinned: routing.isPinned() };
       });
       expect(outcome.error).toBeInstanceOf(UnpinnedWriteError);
@@ -238,7 +247,9 @@ describe('a write that does not start like one', () => {
     it('inside routing.usePrimary() both run on the primary, each writes once, and the set is pinned with a token', async () => {
       const before = await written();
       const outcome = await routing.run(async () => {
-        const built = await routing.usePrimary(() => dataSource.createQueryBuilder().select('my_writer()', 'id').addSelect('inet_server_port()', 'port').fromDummy().getRawOne());
+        const built = await routing.usePrimary(() =>
+          dataSource.createQueryBuilder().select('my_writer()', 'id').addSelect('inet_server_port()', 'port').fromDummy().getRawOne(),
+        );
         const afterBuilt = await written();
         const [raw] = await routing.usePrimary(() => dataSource.query('SELECT my_writer() AS id, inet_server_port() AS port'));
         return { built, afterBuilt, raw, pinned: routing.isPinned(), next: await readPort(dataSource), token: await routing.token() };
@@ -257,7 +268,7 @@ describe('a write that does not start like one', () => {
     });
   });
 
-  describe("a query-builder read of my_writer() whose token no replica has replayed: it lands on the primary, and is a write there", () => {
+  describe('a query-builder read of my_writer() whose token no replica has replayed: it lands on the primary, and is a write there', () => {
     /** A token for a write the paused replicas lack, so the next read of its client goes to the primary. */
     const tokenOf = (context: INestApplicationContext) =>
       context.get(RoutingService).run(async () => {
@@ -277,7 +288,10 @@ describe('a write that does not start like one', () => {
             .addSelect('inet_server_port()', 'port')
             .fromDummy()
             .getRawOne()
-            .then((row) => ({ row, error: undefined }), (error: unknown) => ({ row: undefined, error }));
+            .then(
+              (row) => ({ row, error: undefined }),
+              (error: unknown) => ({ row: undefined, error }),
+            );
           return { ...outcome, pinned: routing.isPinned(), stats: routing.stats().sets.default, token: await routing.token() };
         },
         { token },

@@ -90,7 +90,10 @@ describe.each(PLATFORMS)('several database sets (%s)', (platform) => {
   });
 
   it('gives each set its own DataSource on its own database', async () => {
-    const databases = await env.cluster.query<{ datname: string }>('primary', "SELECT DISTINCT datname FROM pg_stat_activity WHERE datname IN ('postgres', 'analytics') ORDER BY 1");
+    const databases = await env.cluster.query<{ datname: string }>(
+      'primary',
+      "SELECT DISTINCT datname FROM pg_stat_activity WHERE datname IN ('postgres', 'analytics') ORDER BY 1",
+    );
     expect(databases.map((d) => d.datname)).toEqual(['analytics', 'postgres']);
     expect(await env.cluster.query('primary', "SELECT to_regclass('page_view') AS t")).toEqual([{ t: null }]);
   });

@@ -65,7 +65,9 @@ describeWithFaults('observability: the Terminus indicator and the Prometheus met
     const set = body.details.database.sets.default;
     expect(set.primary).toMatchObject({ server: primary, up: true });
     expect(set.replicas).toEqual(
-      replicas.map((server) => expect.objectContaining({ server, up: true, readable: true, lagging: false, lagBytes: expect.any(Number), lagSeconds: expect.any(Number) })),
+      replicas.map((server) =>
+        expect.objectContaining({ server, up: true, readable: true, lagging: false, lagBytes: expect.any(Number), lagSeconds: expect.any(Number) }),
+      ),
     );
     expect(set.replicas.every((replica: { downUntil?: string }) => replica.downUntil === undefined)).toBe(true);
     expect(body.details.database.sets.solo).toEqual({ primary: { server: primary, up: true, checkedAt: expect.any(String) }, replicas: [] });

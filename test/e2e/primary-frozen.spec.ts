@@ -26,9 +26,9 @@ describeWithFaults('a frozen primary with a statement in flight', () => {
 
   /** The primary's backends running a statement that contains `marker` (the asking one's text holds only $1). */
   const backendsRunning = async (marker: string) =>
-    (await env.cluster.query<{ pid: number }>('primary', "SELECT pid FROM pg_stat_activity WHERE state = 'active' AND position($1 in query) > 0", [marker])).map(
-      (row) => row.pid,
-    );
+    (
+      await env.cluster.query<{ pid: number }>('primary', "SELECT pid FROM pg_stat_activity WHERE state = 'active' AND position($1 in query) > 0", [marker])
+    ).map((row) => row.pid);
 
   it(
     'fails once the health check finds the primary down, while it is still frozen and long before the statement would end; it is not re-sent',
@@ -57,7 +57,10 @@ describeWithFaults('a frozen primary with a statement in flight', () => {
       // Still frozen here: only the cut could have ended the wait.
       expect(primary.up).toBe(false);
       expect(primary.connections.size).toBe(0);
-      const report = app.get(PinDbHealthMonitor).report().find((set) => set.set === 'default')!;
+      const report = app
+        .get(PinDbHealthMonitor)
+        .report()
+        .find((set) => set.set === 'default')!;
       expect(report.primary).toMatchObject({ up: false, error: expect.any(String) });
       expect(error).toBeInstanceOf(Error);
       // A lost connection, however the query runner words it.

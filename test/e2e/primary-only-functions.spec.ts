@@ -109,7 +109,13 @@ describe('query-builder reads of primary-only functions', () => {
   it.each(ROWS.filter((row) => !row.cleanup))('$name: the same through a query builder with a runner of its own', async ({ call, check }) => {
     await routing.run(async () => {
       expect(replicaPorts()).toContain(await readPort(dataSource));
-      const row = await dataSource.createQueryBuilder().select(call, 'value').addSelect('inet_server_port()', 'port').addSelect('pg_backend_pid()', 'pid').fromDummy().getRawOne();
+      const row = await dataSource
+        .createQueryBuilder()
+        .select(call, 'value')
+        .addSelect('inet_server_port()', 'port')
+        .addSelect('pg_backend_pid()', 'pid')
+        .fromDummy()
+        .getRawOne();
       expect(Number(row.port)).toBe(cluster.primary.port);
       expect(routing.stats().sets.default).toMatchObject({ replica: 1, retries: 0 });
       await check(row.value, { pid: Number(row.pid) }, cluster);

@@ -12,7 +12,11 @@ function cookieFrom(response: Response): string | undefined {
 }
 
 async function call(app: TestApp, method: string, path: string, headers: Record<string, string> = {}) {
-  const response = await fetch(app.url + path, { method, headers: { 'content-type': 'application/json', ...headers }, body: method === 'GET' ? undefined : '{}' });
+  const response = await fetch(app.url + path, {
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: method === 'GET' ? undefined : '{}',
+  });
   return { status: response.status, body: (await response.json()) as any, cookie: cookieFrom(response), header: response.headers.get('x-pindb-token') };
 }
 
@@ -74,7 +78,11 @@ describe.each(PLATFORMS)('read-your-writes by WAL position, replicas 2 s behind 
     expect(withToken.body.job).toEqual({ found: true, port: env.cluster.primary.port });
     const jobs = env.app.app.get(NoteJobs);
     const before = jobs.results.length;
-    const withoutToken = await fetch(`${env.app.url}/notes/with-job`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"withToken":false}' });
+    const withoutToken = await fetch(`${env.app.url}/notes/with-job`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"withToken":false}',
+    });
     expect(withoutToken.status).toBe(201);
     expect(jobs.results[before]).toMatchObject({ found: false });
     expect(env.replicaPorts).toContain(jobs.results[before].port);

@@ -25,11 +25,15 @@ const storeApp = (store: PinStore): Omit<TestAppOptions, 'platform' | 'cluster'>
   providers: [NotesService, NoteJobs],
 });
 
-
 async function call(app: TestApp, method: 'GET' | 'POST', path: string, user?: string) {
   const headers: Record<string, string> = { 'content-type': 'application/json', ...(user ? { 'x-user': user } : {}) };
   const response = await fetch(app.url + path, { method, headers, body: method === 'POST' ? '{}' : undefined });
-  return { status: response.status, body: (await response.json()) as any, cookies: response.headers.getSetCookie(), header: response.headers.get('x-pindb-token') };
+  return {
+    status: response.status,
+    body: (await response.json()) as any,
+    cookies: response.headers.getSetCookie(),
+    header: response.headers.get('x-pindb-token'),
+  };
 }
 
 /** Redis clients the spec opened, closed at the end so that jest can exit. */
@@ -68,7 +72,12 @@ describe('RedisPinStore: two app instances on one Redis, cookieless clients keye
   beforeAll(async () => {
     redis = client();
     const options = storeApp(storeB);
-    b = await createTestApp({ platform: 'fastify', cluster: a.cluster, ...options, providers: [...options.providers!, { provide: RedisPinStore, useValue: storeB }] });
+    b = await createTestApp({
+      platform: 'fastify',
+      cluster: a.cluster,
+      ...options,
+      providers: [...options.providers!, { provide: RedisPinStore, useValue: storeB }],
+    });
     await a.cluster.waitForReplay(); // the schema, made at startup
   });
   afterAll(async () => {
@@ -168,7 +177,11 @@ describe('a store that fails: the request reads from the primary, answers 2xx, a
     stores.push(ownClient, yours);
     apps['a PinStore whose calls reject'] = await createTestApp({ platform: 'express', cluster: a.cluster, ...storeApp(failing) });
     apps['RedisPinStore on a Redis that is down (its own client)'] = await createTestApp({ platform: 'fastify', cluster: a.cluster, ...storeApp(ownClient) });
-    apps['RedisPinStore on a Redis that is down (your client, ioredis defaults)'] = await createTestApp({ platform: 'express', cluster: a.cluster, ...storeApp(yours) });
+    apps['RedisPinStore on a Redis that is down (your client, ioredis defaults)'] = await createTestApp({
+      platform: 'express',
+      cluster: a.cluster,
+      ...storeApp(yours),
+    });
     // After every app is made: each one's creation resets Nest's logger.
     a.app.app.useLogger({ log() {}, error() {}, debug() {}, verbose() {}, warn: (message: string) => warnings.push(message) });
   });
@@ -218,7 +231,9 @@ describe('a store that fails: the request reads from the primary, answers 2xx, a
     expect(logged.get('RedisPinStore on a Redis that is down (its own client)')).toMatch(
       /reads from the primaries: RedisPinStore: Redis GET failed \(client \w+\): Stream isn't writeable and enableOfflineQueue options is false$/,
     );
-    expect(logged.get('RedisPinStore on a Redis that is down (your client, ioredis defaults)')).toMatch(/reads from the primaries: RedisPinStore: Redis GET failed \(client \w+\): no answer within 200 ms$/);
+    expect(logged.get('RedisPinStore on a Redis that is down (your client, ioredis defaults)')).toMatch(
+      /reads from the primaries: RedisPinStore: Redis GET failed \(client \w+\): no answer within 200 ms$/,
+    );
     expect(failing.calls).toContain('get');
     expect(failing.calls).toContain('set');
   });

@@ -20,7 +20,7 @@ async function untilRound(app: INestApplicationContext, done: () => boolean, rou
 
 // A replica whose WAL stream is cut (walreceiver stalled, network gone) replays all it received:
 // by its own receive and replay positions it is caught up, while the data it serves gets older.
-describeWithFaults('a replica cut off from the primary\'s WAL stream', () => {
+describeWithFaults("a replica cut off from the primary's WAL stream", () => {
   const env = clusterApp('express', () => ({
     pindb: { health: { ...FAST_HEALTH, maxLagSeconds: 1 } },
     controllers: [ProbeController],

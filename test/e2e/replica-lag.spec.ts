@@ -19,7 +19,7 @@ describeWithFaults('lag-aware routing', () => {
       await env.cluster.pauseReplay(1);
       await env.cluster.query('primary', 'CREATE TABLE IF NOT EXISTS ballast (payload text)');
       // About 1 MiB of WAL, four times the limit.
-      await env.cluster.query('primary', "INSERT INTO ballast SELECT repeat(md5(i::text), 32) FROM generate_series(1, 1000) AS i");
+      await env.cluster.query('primary', 'INSERT INTO ballast SELECT repeat(md5(i::text), 32) FROM generate_series(1, 1000) AS i');
       await healthRounds(env.app.app, 2);
 
       const host = replicaHost(env.app.app, 1);
@@ -54,7 +54,10 @@ describeWithFaults('lag-aware routing', () => {
         expect(host.reading!.lagSeconds).toBe(0);
         expect(host.lagging).toBe(false);
       }
-      const [lastTransactionAge] = await env.cluster.query<{ age: number }>(0, 'SELECT EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float8 AS age');
+      const [lastTransactionAge] = await env.cluster.query<{ age: number }>(
+        0,
+        'SELECT EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float8 AS age',
+      );
       expect(lastTransactionAge.age).toBeGreaterThan(1);
       const reads = await concurrentReads(env.app, 10);
       expect(new Set(reads.map((answer) => answer.port))).toEqual(new Set(env.replicaPorts));

@@ -36,7 +36,13 @@ describeWithFaults('a "replica" that is not in recovery (a standalone primary)',
   });
 
   it('over HTTP: the first requests are served by the real replica alone, none falls back to the primary', async () => {
-    const app = await createTestApp({ platform: 'express', cluster, pindb: { health: FAST_HEALTH }, controllers: [ProbeController], providers: [NotesService] });
+    const app = await createTestApp({
+      platform: 'express',
+      cluster,
+      pindb: { health: FAST_HEALTH },
+      controllers: [ProbeController],
+      providers: [NotesService],
+    });
     try {
       const first = await concurrentReads(app, 20);
       expect(first.map((answer) => answer.status)).toEqual(Array(20).fill(200));

@@ -115,7 +115,13 @@ async function firstEvent(url: string, publish: () => void): Promise<Written & {
     abort.abort();
   }
   const data = JSON.parse(/^data: (.*)$/m.exec(text)![1]);
-  return { status: response.status, id: data.id, cookie: cookieFrom(response), header: response.headers.get('x-pindb-token'), contentType: response.headers.get('content-type') };
+  return {
+    status: response.status,
+    id: data.id,
+    cookie: cookieFrom(response),
+    header: response.headers.get('x-pindb-token'),
+    contentType: response.headers.get('content-type'),
+  };
 }
 
 async function postFor(url: string): Promise<Written> {

@@ -48,7 +48,10 @@ describe('a read-mode runner moved to the primary while a statement of it runs o
   beforeAll(async () => {
     // One replica: every replica read is on it.
     cluster = await testCluster({ replicas: 1 });
-    context = await createTestContext({ cluster, pindb: { typeorm: { entities: [Note], synchronize: true, retryAttempts: 0, subscribers: [WritingSubscriber] } } });
+    context = await createTestContext({
+      cluster,
+      pindb: { typeorm: { entities: [Note], synchronize: true, retryAttempts: 0, subscribers: [WritingSubscriber] } },
+    });
     routing = context.get(RoutingService);
     dataSource = context.get(getDataSourceToken());
     await cluster.waitForReplay();

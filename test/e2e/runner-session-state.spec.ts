@@ -11,7 +11,7 @@ import { testCluster } from '../support/test-cluster.js';
  * role), then writes: the write moves it to the primary, and the state must go with it; the
  * replica connection must not go back to the pool still carrying it.
  */
-describe("session state on a read-mode query runner that moves to the primary", () => {
+describe('session state on a read-mode query runner that moves to the primary', () => {
   let cluster: PgCluster;
   let context: INestApplicationContext;
   let routing: RoutingService;
@@ -70,7 +70,9 @@ describe("session state on a read-mode query runner that moves to the primary", 
     // Every pooled replica connection, many times over.
     const reads = await Promise.all(
       Array.from({ length: 40 }, () =>
-        routing.run(() => dataSource.createQueryBuilder().select("current_setting('search_path')", 'path').addSelect('inet_server_port()', 'port').fromDummy().getRawOne()),
+        routing.run(() =>
+          dataSource.createQueryBuilder().select("current_setting('search_path')", 'path').addSelect('inet_server_port()', 'port').fromDummy().getRawOne(),
+        ),
       ),
     );
     const replicaPorts = cluster.replicas.map((replica) => replica.port);

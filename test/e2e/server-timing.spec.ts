@@ -44,7 +44,13 @@ describe.each(PLATFORMS)('Server-Timing on %s', (platform) => {
   let disabled: TestApp;
   beforeAll(async () => {
     plain = await createTestApp({ platform, cluster: env.cluster, controllers: [ProbeController, TimingController], providers: [NotesService] });
-    disabled = await createTestApp({ platform, cluster: env.cluster, pindb: { enabled: false, serverTiming: true }, controllers: [ProbeController, TimingController], providers: [NotesService] });
+    disabled = await createTestApp({
+      platform,
+      cluster: env.cluster,
+      pindb: { enabled: false, serverTiming: true },
+      controllers: [ProbeController, TimingController],
+      providers: [NotesService],
+    });
   });
   afterAll(async () => {
     await plain?.close();

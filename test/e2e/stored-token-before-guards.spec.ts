@@ -61,7 +61,8 @@ class LoadNoteGuard implements CanActivate {
   async canActivate(execution: ExecutionContext): Promise<boolean> {
     const http = execution.switchToHttp();
     const id = http.getRequest<{ params?: Record<string, string> }>().params?.id;
-    if (id !== undefined && /^\d+$/.test(id)) http.getResponse<{ header(name: string, value: string): void }>().header('x-guard-read', await loadNote(this.dataSource, Number(id)));
+    if (id !== undefined && /^\d+$/.test(id))
+      http.getResponse<{ header(name: string, value: string): void }>().header('x-guard-read', await loadNote(this.dataSource, Number(id)));
     return true;
   }
 }
@@ -85,7 +86,11 @@ describe.each(PLATFORMS)("a cookieless client's stored token applies to reads be
 
   /** Alice writes a note; her token goes to the store, not to her. */
   async function aliceWrites(text: string): Promise<number> {
-    const created = await fetch(`${env.app.url}/notes`, { method: 'POST', headers: { 'content-type': 'application/json', ...ALICE }, body: JSON.stringify({ text }) });
+    const created = await fetch(`${env.app.url}/notes`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...ALICE },
+      body: JSON.stringify({ text }),
+    });
     expect(created.status).toBe(201);
     expect(created.headers.getSetCookie()).toEqual([]);
     expect(created.headers.get('x-pindb-token')).toBeNull();
@@ -96,7 +101,11 @@ describe.each(PLATFORMS)("a cookieless client's stored token applies to reads be
   }
 
   /** GET /notes/:id as `client`: what the read before the handler (in `header`) and the handler's own read saw. */
-  async function reads(client: Record<string, string>, id: number, header: string): Promise<{ before: { found: boolean; port: number }; handler: { found: boolean; port: number } }> {
+  async function reads(
+    client: Record<string, string>,
+    id: number,
+    header: string,
+  ): Promise<{ before: { found: boolean; port: number }; handler: { found: boolean; port: number } }> {
     const response = await fetch(`${env.app.url}/notes/${id}`, { headers: client });
     expect(response.status).toBe(200);
     return { before: JSON.parse(response.headers.get(header)!), handler: (await response.json()) as { found: boolean; port: number } };

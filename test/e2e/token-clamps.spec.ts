@@ -33,7 +33,11 @@ describe.each(PLATFORMS)('validly signed tokens are clamped to what this primary
   }
 
   async function call(method: 'GET' | 'POST', path: string, cookie: string) {
-    const response = await fetch(env.app.url + path, { method, headers: { 'content-type': 'application/json', cookie }, body: method === 'POST' ? '{"text":"with a clamped token"}' : undefined });
+    const response = await fetch(env.app.url + path, {
+      method,
+      headers: { 'content-type': 'application/json', cookie },
+      body: method === 'POST' ? '{"text":"with a clamped token"}' : undefined,
+    });
     return { status: response.status, body: (await response.json()) as any, setCookie: pindbSetCookie(response), cookie: cookieFrom(response) };
   }
 

@@ -27,7 +27,11 @@ describe.each(PLATFORMS)('a token outlives every lag at which a replica still se
 
   it('past pinSeconds, with the replicas still readable and behind, the cookie still sends the read to the primary', async () => {
     const wroteAt = Date.now();
-    const created = await fetch(`${env.app.url}/notes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"outlives pinSeconds"}' });
+    const created = await fetch(`${env.app.url}/notes`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"text":"outlives pinSeconds"}',
+    });
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: number };
     const cookie = cookieFrom(created);

@@ -25,7 +25,10 @@ function badTokens(good: string): string[] {
     () => ours.sign(serializeToken(new Map([['no-such-set', { lsn: parseLsn('FF/0'), expiresAt: far }]]))),
     () => ours.sign('{"s":{"default":["not an lsn",9999999999]}}'),
     () => `${good}${randomBytes(4).toString('hex')}`,
-    () => randomBytes(64).toString('latin1').replace(/[^\x20-\x7e]/g, 'x'),
+    () =>
+      randomBytes(64)
+        .toString('latin1')
+        .replace(/[^\x20-\x7e]/g, 'x'),
     () => '.'.repeat(Math.floor(Math.random() * 50)),
   ];
   return Array.from({ length: 1000 }, (_, i) => kinds[i % kinds.length]());
@@ -56,7 +59,13 @@ describe('tokens from clients are untrusted', () => {
 
   it('a token signed with the old secret still verifies; new ones are signed with the new secret', async () => {
     // A token an instance still on the old secret handed out; no replica replays it meanwhile.
-    const onOldSecret = await createTestApp({ platform: 'express', cluster: env.cluster, pindb: { cookie: { secret: OLD } }, controllers: [NotesController], providers: [NotesService, NoteJobs] });
+    const onOldSecret = await createTestApp({
+      platform: 'express',
+      cluster: env.cluster,
+      pindb: { cookie: { secret: OLD } },
+      controllers: [NotesController],
+      providers: [NotesService, NoteJobs],
+    });
     await pauseReplicas(env.cluster);
     try {
       const created = await fetch(`${onOldSecret.url}/notes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });

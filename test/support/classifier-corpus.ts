@@ -11,13 +11,13 @@ export interface CorpusStatement {
 
 /** Created on the primary before anything runs; the replica must have replayed it. */
 export const ORACLE_SCHEMA = [
-  'CREATE TABLE note (id serial PRIMARY KEY, text text NOT NULL DEFAULT \'\', tags text[] NOT NULL DEFAULT \'{}\', doc jsonb)',
+  "CREATE TABLE note (id serial PRIMARY KEY, text text NOT NULL DEFAULT '', tags text[] NOT NULL DEFAULT '{}', doc jsonb)",
   'CREATE TABLE item (id serial PRIMARY KEY, note_id int REFERENCES note(id), qty int NOT NULL DEFAULT 0, "for update" text)',
   "INSERT INTO note (text, tags, doc) SELECT 'note ' || i, ARRAY['a', 'b'], jsonb_build_object('i', i) FROM generate_series(1, 20) i",
   'INSERT INTO item (note_id, qty) SELECT i, i * 2 FROM generate_series(1, 20) i',
   'CREATE SEQUENCE s',
   'CREATE VIEW note_view AS SELECT id, text FROM note',
-  'CREATE FUNCTION my_writer() RETURNS int LANGUAGE sql VOLATILE AS $$ INSERT INTO note (text) VALUES (\'w\') RETURNING 1 $$',
+  "CREATE FUNCTION my_writer() RETURNS int LANGUAGE sql VOLATILE AS $$ INSERT INTO note (text) VALUES ('w') RETURNING 1 $$",
   'CREATE FUNCTION my_volatile_reader() RETURNS bigint LANGUAGE sql VOLATILE AS $$ SELECT count(*) FROM note $$',
   'CREATE FUNCTION my_reader(n int) RETURNS bigint LANGUAGE sql STABLE AS $$ SELECT count(*) + n FROM note $$',
   'CREATE SCHEMA app',
@@ -38,7 +38,7 @@ const READS = [
   'WITH a AS (SELECT 1 AS x), b(y) AS MATERIALIZED (SELECT x FROM a) SELECT * FROM b',
   '(SELECT 1) UNION (SELECT 2)',
   'SELECT 1 UNION SELECT 2 INTERSECT SELECT 2 EXCEPT SELECT 3',
-  'VALUES (1, \'a\'), (2, \'b\')',
+  "VALUES (1, 'a'), (2, 'b')",
   'TABLE note',
   'SHOW search_path',
   'SHOW ALL',
@@ -67,10 +67,10 @@ const READS = [
   "SELECT string_agg(text, ',' ORDER BY id), array_agg(id) FROM note",
   'SELECT ARRAY(SELECT id FROM note), ROW(1, 2), 1 = ANY (ARRAY[1]), 2 = ALL (ARRAY[2])',
   'SELECT CASE WHEN id > 1 THEN upper(text) ELSE lower(text) END FROM note',
-  'SELECT id FROM note WHERE text LIKE \'n%\' AND text ILIKE \'N%\' AND id BETWEEN 1 AND 5 AND tags && ARRAY[\'a\']',
+  "SELECT id FROM note WHERE text LIKE 'n%' AND text ILIKE 'N%' AND id BETWEEN 1 AND 5 AND tags && ARRAY['a']",
   'SELECT * FROM note_view',
-  "SELECT \"for update\" FROM item WHERE \"for update\" IS NULL",
-  'SELECT pg_catalog.lower(\'A\'), pg_catalog.now()',
+  'SELECT "for update" FROM item WHERE "for update" IS NULL',
+  "SELECT pg_catalog.lower('A'), pg_catalog.now()",
   'SELECT my_reader(1)',
   'SELECT my_volatile_reader()',
   "SELECT set_config('application_name', 'x', false)",
@@ -91,8 +91,8 @@ const READS = [
   'EXPLAIN (ANALYZE, COSTS OFF) SELECT * FROM note',
   'EXPLAIN ANALYZE SELECT my_reader(1)',
   'EXPLAIN DELETE FROM note',
-  'EXPLAIN INSERT INTO note (text) VALUES (\'x\')',
-  'EXPLAIN SELECT nextval(\'s\')',
+  "EXPLAIN INSERT INTO note (text) VALUES ('x')",
+  "EXPLAIN SELECT nextval('s')",
   'EXPLAIN SELECT * FROM note FOR UPDATE',
   'EXPLAIN SELECT 1 INTO explained',
   'EXPLAIN (ANALYZE false) DELETE FROM note',
@@ -103,11 +103,11 @@ const READS = [
   'PREPARE p (int) AS SELECT * FROM note WHERE id = $1',
   'SET statement_timeout = 0',
   'SET LOCAL statement_timeout = 0',
-  'SET SESSION application_name TO \'x\'',
+  "SET SESSION application_name TO 'x'",
   'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ',
   'SET CONSTRAINTS ALL DEFERRED',
   'SET search_path = public, app',
-  'SET TIME ZONE \'UTC\'',
+  "SET TIME ZONE 'UTC'",
   'RESET statement_timeout',
   'RESET ALL',
   'UNLISTEN *',
@@ -145,7 +145,7 @@ const WRITES = [
   'CREATE INDEX ON note (text)',
   'CREATE VIEW v2 AS SELECT 1',
   'CREATE FUNCTION f2() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END',
-  "CREATE RULE r AS ON INSERT TO item DO ALSO (SELECT 1; SELECT 2)",
+  'CREATE RULE r AS ON INSERT TO item DO ALSO (SELECT 1; SELECT 2)',
   'ALTER TABLE note ADD COLUMN extra int',
   'DROP VIEW note_view',
   'TRUNCATE item',
@@ -153,7 +153,7 @@ const WRITES = [
   'GRANT SELECT ON note TO PUBLIC',
   'LOCK TABLE note IN ACCESS SHARE MODE',
   'LOCK TABLE note',
-  "DO $$ BEGIN PERFORM 1; END $$",
+  'DO $$ BEGIN PERFORM 1; END $$',
   "DO $$ BEGIN UPDATE note SET text = 'do' WHERE id = 1; END $$",
   'CALL nothing_here()',
   'ANALYZE note',
@@ -166,14 +166,14 @@ const WRITES = [
   'SELECT my_writer()',
   'SELECT app.touch()',
   'SELECT * FROM my_writer()',
-  'SELECT nextval(\'s\')',
+  "SELECT nextval('s')",
   "SELECT setval('s', 10)",
   "SELECT pg_catalog.nextval('s')",
-  "SELECT \"nextval\"('s')",
+  'SELECT "nextval"(\'s\')',
   "SELECT id, nextval('s') FROM note",
   "SELECT DISTINCT ON (id) nextval('s') FROM note",
   "SELECT 1 WHERE 1 IS DISTINCT FROM 2 AND nextval('s') > 0",
-  "SELECT 1 FROM note WHERE id IS NOT DISTINCT FROM 1 OR my_writer() > 0",
+  'SELECT 1 FROM note WHERE id IS NOT DISTINCT FROM 1 OR my_writer() > 0',
   "SELECT extract(epoch FROM now() AT TIME ZONE 'UTC') + nextval('s')",
   "SELECT substring('abc' FROM 1 FOR nextval('s')::int)",
   "SELECT * FROM note n JOIN item i ON i.note_id = n.id AND nextval('s') > 0",
@@ -184,7 +184,7 @@ const WRITES = [
   'SELECT pg_current_wal_lsn()',
   'SELECT pg_current_wal_insert_lsn()',
   'SELECT pg_current_wal_flush_lsn()',
-  "SELECT pg_walfile_name(pg_current_wal_lsn())",
+  'SELECT pg_walfile_name(pg_current_wal_lsn())',
   "SELECT pg_notify('chan', 'x')",
   "SELECT pg_logical_emit_message(true, 'p', 'x')",
   'SELECT pg_switch_wal()',
@@ -222,8 +222,8 @@ const SELECT_ITEMS = [
   "'/*' AS a",
   "E'\\'; DELETE FROM note; --' AS a",
   "E'\\\\' AS a",
-  "$$; DELETE FROM note; $$ AS a",
-  "$tag$ $$ ; DELETE FROM note $tag$ AS a",
+  '$$; DELETE FROM note; $$ AS a',
+  '$tag$ $$ ; DELETE FROM note $tag$ AS a',
   "'it''s; DELETE' AS a",
   '"a""; DELETE" AS b',
   "U&'\\0041; DELETE' AS a",
@@ -249,7 +249,12 @@ export function handWrittenCorpus(): CorpusStatement[] {
     for (const item of SELECT_ITEMS) out.push({ sql: base.replace(/^select \* /i, () => `SELECT *, ${item} `) });
   }
   for (const base of bases) {
-    if (/^(explain|declare|prepare|set|reset|savepoint|unlisten|show|copy|listen|notify|create|alter|drop|do|call|analyze|cluster|reindex|grant|comment|security|truncate|lock)/i.test(base)) continue;
+    if (
+      /^(explain|declare|prepare|set|reset|savepoint|unlisten|show|copy|listen|notify|create|alter|drop|do|call|analyze|cluster|reindex|grant|comment|security|truncate|lock)/i.test(
+        base,
+      )
+    )
+      continue;
     out.push({ sql: `EXPLAIN ${base}` }, { sql: `EXPLAIN ANALYZE ${base}` }, { sql: `EXPLAIN (ANALYZE, COSTS OFF) ${base}` });
   }
   // Pairs: every read after and before a sample of writes and reads.

@@ -63,7 +63,16 @@ export interface ClsAppOptions extends Pick<ModuleMetadata, 'controllers' | 'pro
 }
 
 /** A real Nest app on a real HTTP port, with PinDbModule and ClsModule imported as a user would. */
-export async function createClsApp({ platform, servers, pindb = {}, clsSets = [], controllers = [], providers = [], imports = [], clsFirst = false }: ClsAppOptions): Promise<{ app: INestApplication; url: string }> {
+export async function createClsApp({
+  platform,
+  servers,
+  pindb = {},
+  clsSets = [],
+  controllers = [],
+  providers = [],
+  imports = [],
+  clsFirst = false,
+}: ClsAppOptions): Promise<{ app: INestApplication; url: string }> {
   const pinDb = PinDbModule.forRoot({
     sets: { default: { primary: servers.primary, replicas: servers.replicas } },
     typeorm: { entities: [Note], synchronize: true, retryAttempts: 0 },

@@ -19,7 +19,13 @@ export function startClsServer(cluster: PgCluster, config: Omit<ClsServerConfig,
   const full: ClsServerConfig = { ...config, servers: { primary: cluster.primary, replicas: cluster.replicas } };
   const child = fork(join(ROOT, 'test/support/cls-server.ts'), [JSON.stringify(full)], {
     cwd: ROOT,
-    execArgv: ['--disable-warning=ExperimentalWarning', '--loader', 'ts-node/esm/transpile-only', '--loader', pathToFileURL(join(ROOT, 'sample/ts-node-nest.hook.mjs')).href],
+    execArgv: [
+      '--disable-warning=ExperimentalWarning',
+      '--loader',
+      'ts-node/esm/transpile-only',
+      '--loader',
+      pathToFileURL(join(ROOT, 'sample/ts-node-nest.hook.mjs')).href,
+    ],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

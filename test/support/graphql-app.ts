@@ -100,7 +100,11 @@ export async function createGraphQLApp({ stack, cluster, pindb = {}, providers =
     app,
     url,
     async request(operations, headers = {}) {
-      const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(operations) });
+      const response = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(operations),
+      });
       const text = await response.text();
       let body: unknown = text;
       try {

@@ -322,4 +322,14 @@ export class NoteEventsResolver {
 }
 
 /** Every resolver and provider above, for an app over them. */
-export const GRAPHQL_PROVIDERS = [Prober, NotesService, NoteEventFeed, NotesResolver, PinnedResolver, ReplicaResolver, GuardedResolver, LoadUserGuard, NoteEventsResolver];
+export const GRAPHQL_PROVIDERS = [
+  Prober,
+  NotesService,
+  NoteEventFeed,
+  NotesResolver,
+  PinnedResolver,
+  ReplicaResolver,
+  GuardedResolver,
+  LoadUserGuard,
+  NoteEventsResolver,
+];

@@ -19,10 +19,13 @@ export class NoteJobs {
     return new Promise((resolve) =>
       setImmediate(() =>
         this.routing
-          .run(async () => {
-            const found = (await this.dataSource.getRepository(Note).findOneBy({ id })) !== null;
-            this.results.push({ found, port: await readPort(this.dataSource) });
-          }, { token })
+          .run(
+            async () => {
+              const found = (await this.dataSource.getRepository(Note).findOneBy({ id })) !== null;
+              this.results.push({ found, port: await readPort(this.dataSource) });
+            },
+            { token },
+          )
           .then(resolve),
       ),
     );

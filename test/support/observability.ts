@@ -21,5 +21,10 @@ export async function scrape(app: TestApp): Promise<Scrape> {
       return { name: match[1], labels, value: Number(match[3]) };
     });
   return (name, labels = {}) =>
-    series.find((entry) => entry.name === name && Object.entries(labels).every(([key, value]) => entry.labels[key] === value) && Object.keys(entry.labels).length === Object.keys(labels).length)?.value;
+    series.find(
+      (entry) =>
+        entry.name === name &&
+        Object.entries(labels).every(([key, value]) => entry.labels[key] === value) &&
+        Object.keys(entry.labels).length === Object.keys(labels).length,
+    )?.value;
 }

@@ -27,7 +27,14 @@ export interface TestAppOptions extends Pick<ModuleMetadata, 'controllers' | 'pr
 }
 
 /** The testing module of an app over the cluster, with PinDbModule as a user would import it. */
-export function compileTestModule({ cluster, pindb = {}, controllers = [], providers = [], imports = [], entities = [Note] }: Omit<TestAppOptions, 'platform'>): Promise<TestingModule> {
+export function compileTestModule({
+  cluster,
+  pindb = {},
+  controllers = [],
+  providers = [],
+  imports = [],
+  entities = [Note],
+}: Omit<TestAppOptions, 'platform'>): Promise<TestingModule> {
   return Test.createTestingModule({
     imports: [
       PinDbModule.forRoot({

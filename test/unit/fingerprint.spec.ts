@@ -5,7 +5,11 @@ import { Test } from '@nestjs/testing';
 import { fingerprint, type PinRequest } from '../../lib/index.js';
 
 const BROWSER = { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0', 'accept-language': 'fr-FR,fr;q=0.9' };
-const request = (ip: string | undefined, headers: PinRequest['headers'] = BROWSER, extra: Record<string, unknown> = {}): PinRequest => ({ ip, headers, ...extra });
+const request = (ip: string | undefined, headers: PinRequest['headers'] = BROWSER, extra: Record<string, unknown> = {}): PinRequest => ({
+  ip,
+  headers,
+  ...extra,
+});
 
 describe('fingerprint(req)', () => {
   it('is a short base64url hash, the same for the same IP, User-Agent and Accept-Language', () => {
@@ -60,13 +64,17 @@ class FingerprintController {
 describe.each(['express', 'fastify'])('fingerprint on real %s requests', (platform) => {
   async function start(trustProxy: boolean): Promise<{ app: INestApplication; url: string }> {
     const moduleRef = await Test.createTestingModule({ controllers: [FingerprintController] }).compile();
-    const app = platform === 'fastify' ? moduleRef.createNestApplication(new FastifyAdapter({ trustProxy })) : moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
+    const app =
+      platform === 'fastify'
+        ? moduleRef.createNestApplication(new FastifyAdapter({ trustProxy }))
+        : moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
     if (platform === 'express') (app as NestExpressApplication).set('trust proxy', trustProxy);
     if (platform === 'fastify') app.useLogger(false);
     await app.listen(0, '127.0.0.1');
     return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
   }
-  const keyOf = async (url: string, headers: Record<string, string>) => (await (await fetch(`${url}/fingerprint`, { headers: { ...BROWSER, ...headers } })).json()) as { key: string; ip: string };
+  const keyOf = async (url: string, headers: Record<string, string>) =>
+    (await (await fetch(`${url}/fingerprint`, { headers: { ...BROWSER, ...headers } })).json()) as { key: string; ip: string };
 
   it('without trust proxy: the peer address counts, and X-Forwarded-For cannot change the key', async () => {
     const { app, url } = await start(false);

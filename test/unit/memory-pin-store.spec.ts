@@ -91,11 +91,62 @@ describe('MemoryPinStore', () => {
   describe('maxEntriesPerSource', () => {
     it.each([
       // [what, sets as [key, source], maxEntriesPerSource, keys left]
-      ['a source past its bound loses its own oldest key', [['a1', 'A'], ['a2', 'A'], ['b1', 'B'], ['a3', 'A']], 2, ['a2', 'b1', 'a3']],
-      ['other sources keep theirs while one mints keys', [['b1', 'B'], ['c1', 'C'], ['x1', 'X'], ['x2', 'X'], ['x3', 'X'], ['x4', 'X']], 1, ['b1', 'c1', 'x4']],
-      ['a key set again is that source\'s newest', [['a1', 'A'], ['a2', 'A'], ['a1', 'A'], ['a3', 'A']], 2, ['a1', 'a3']],
-      ['a key that moves to another source leaves the first', [['k', 'A'], ['a1', 'A'], ['k', 'B'], ['a2', 'A']], 2, ['k', 'a1', 'a2']],
-      ['keys set without a source are bounded only by maxEntries', [['n1', undefined], ['n2', undefined], ['n3', undefined]], 1, ['n1', 'n2', 'n3']],
+      [
+        'a source past its bound loses its own oldest key',
+        [
+          ['a1', 'A'],
+          ['a2', 'A'],
+          ['b1', 'B'],
+          ['a3', 'A'],
+        ],
+        2,
+        ['a2', 'b1', 'a3'],
+      ],
+      [
+        'other sources keep theirs while one mints keys',
+        [
+          ['b1', 'B'],
+          ['c1', 'C'],
+          ['x1', 'X'],
+          ['x2', 'X'],
+          ['x3', 'X'],
+          ['x4', 'X'],
+        ],
+        1,
+        ['b1', 'c1', 'x4'],
+      ],
+      [
+        "a key set again is that source's newest",
+        [
+          ['a1', 'A'],
+          ['a2', 'A'],
+          ['a1', 'A'],
+          ['a3', 'A'],
+        ],
+        2,
+        ['a1', 'a3'],
+      ],
+      [
+        'a key that moves to another source leaves the first',
+        [
+          ['k', 'A'],
+          ['a1', 'A'],
+          ['k', 'B'],
+          ['a2', 'A'],
+        ],
+        2,
+        ['k', 'a1', 'a2'],
+      ],
+      [
+        'keys set without a source are bounded only by maxEntries',
+        [
+          ['n1', undefined],
+          ['n2', undefined],
+          ['n3', undefined],
+        ],
+        1,
+        ['n1', 'n2', 'n3'],
+      ],
     ] as [string, [string, string | undefined][], number, string[]][])('%s', async (_what, sets, maxEntriesPerSource, left) => {
       const { store } = storeAt({ maxEntriesPerSource });
       for (const [key, source] of sets) await store.set(key, key, 60, source);

@@ -28,6 +28,8 @@ describe('the metrics option', () => {
 
   it('rejects what is neither a boolean nor an object', () => rejects('yes', /metrics must be true, false or \{ registry, prefix \} \(got "yes"\)/));
   it('rejects unknown fields', () => rejects({ registery: new Registry() }, /Unknown option metrics\.registery: metrics has registry, prefix/));
-  it('rejects a prefix that cannot start a metric name', () => rejects({ prefix: '1-db' }, /metrics\.prefix must start Prometheus metric names.*e\.g\. 'pindb_' \(got "1-db"\)/));
-  it('rejects a registry that is not a prom-client Registry', () => rejects({ registry: {} }, /metrics\.registry must be a prom-client Registry \(new Registry\(\)/));
+  it('rejects a prefix that cannot start a metric name', () =>
+    rejects({ prefix: '1-db' }, /metrics\.prefix must start Prometheus metric names.*e\.g\. 'pindb_' \(got "1-db"\)/));
+  it('rejects a registry that is not a prom-client Registry', () =>
+    rejects({ registry: {} }, /metrics\.registry must be a prom-client Registry \(new Registry\(\)/));
 });

@@ -50,7 +50,7 @@ describe('PinTokens.outgoing: the entry a context that pinned a set hands out', 
     expect(tokens.outgoing(context).size).toBe(0);
   });
 
-  it("a new commit replaces the position the client brought, even a later one: a signed position ahead of the primary is not signed again forever", () => {
+  it('a new commit replaces the position the client brought, even a later one: a signed position ahead of the primary is not signed again forever', () => {
     const tokens = new PinTokens(options, [source()]);
     const earlier = pinned({ committedLsn: 1_000_000n });
     const brought = tokens.sign(tokens.outgoing(earlier));

@@ -30,13 +30,21 @@ describe('routeRead', () => {
     { name: 'inside useReplica: any replica', inputs: { scoped: 'replica' }, route: ANY_REPLICA },
     { name: 'inside useReplica, pinned: the scope wins, any replica', inputs: { scoped: 'replica', pinned: true }, route: ANY_REPLICA },
     { name: 'inside useReplica, the pin store failed: any replica', inputs: { scoped: 'replica', readsFromPrimary: true }, route: ANY_REPLICA },
-    { name: 'inside useReplica, a token with a position: any replica, not waiting for it', inputs: { scoped: 'replica', entry: { lsn: LSN } }, route: ANY_REPLICA },
+    {
+      name: 'inside useReplica, a token with a position: any replica, not waiting for it',
+      inputs: { scoped: 'replica', entry: { lsn: LSN } },
+      route: ANY_REPLICA,
+    },
     { name: 'inside useReplica, a token by time: any replica', inputs: { scoped: 'replica', entry: {} }, route: ANY_REPLICA },
     // @UseReplica
     { name: '@UseReplica: any replica', inputs: { forcedReplica: true }, route: ANY_REPLICA },
     { name: '@UseReplica, pinned: any replica', inputs: { forcedReplica: true, pinned: true }, route: ANY_REPLICA },
     { name: '@UseReplica, the pin store failed: any replica', inputs: { forcedReplica: true, readsFromPrimary: true }, route: ANY_REPLICA },
-    { name: '@UseReplica, a token no replica has replayed: any replica', inputs: { forcedReplica: true, entry: { lsn: LSN }, behind: true }, route: ANY_REPLICA },
+    {
+      name: '@UseReplica, a token no replica has replayed: any replica',
+      inputs: { forcedReplica: true, entry: { lsn: LSN }, behind: true },
+      route: ANY_REPLICA,
+    },
     { name: '@UseReplica, a token by time: any replica', inputs: { forcedReplica: true, entry: {} }, route: ANY_REPLICA },
     // pins
     { name: 'pinned: the primary', inputs: { pinned: true }, route: PRIMARY },
@@ -48,11 +56,23 @@ describe('routeRead', () => {
     // token entries
     { name: 'a token with a position: a replica that has replayed it', inputs: { entry: { lsn: LSN } }, route: CAUGHT_UP_REPLICA },
     { name: 'a token with a position, no replica has replayed it: the primary', inputs: { entry: { lsn: LSN }, behind: true }, route: PRIMARY },
-    { name: 'a token with a position, the primary down: a replica that has replayed it', inputs: { entry: { lsn: LSN }, primaryDown: true }, route: CAUGHT_UP_REPLICA },
-    { name: 'a token with a position, no replica has it, the primary down: the primary', inputs: { entry: { lsn: LSN }, behind: true, primaryDown: true }, route: PRIMARY },
+    {
+      name: 'a token with a position, the primary down: a replica that has replayed it',
+      inputs: { entry: { lsn: LSN }, primaryDown: true },
+      route: CAUGHT_UP_REPLICA,
+    },
+    {
+      name: 'a token with a position, no replica has it, the primary down: the primary',
+      inputs: { entry: { lsn: LSN }, behind: true, primaryDown: true },
+      route: PRIMARY,
+    },
     { name: 'a token by time (no position): the primary', inputs: { entry: {} }, route: PRIMARY },
     { name: 'a token by time, behind: the primary', inputs: { entry: {}, behind: true }, route: PRIMARY },
-    { name: 'a token by time, the primary down: any replica (reading the primary would only fail)', inputs: { entry: {}, primaryDown: true }, route: ANY_REPLICA },
+    {
+      name: 'a token by time, the primary down: any replica (reading the primary would only fail)',
+      inputs: { entry: {}, primaryDown: true },
+      route: ANY_REPLICA,
+    },
     // inputs that alone change nothing
     { name: 'behind without a token entry: any replica', inputs: { behind: true }, route: ANY_REPLICA },
     { name: 'the primary down, nothing else: any replica', inputs: { primaryDown: true }, route: ANY_REPLICA },
@@ -69,36 +89,80 @@ describe('afterFailure', () => {
   it.each<{ name: string; inputs: Partial<FailureInputs>; action: FailureAction }>([
     // on the primary
     { name: 'primary unreachable: no database (never sent again)', inputs: { onReplica: false, failure: 'unreachable' }, action: 'no-database' },
-    { name: 'primary unreachable in a transaction: no database', inputs: { onReplica: false, failure: 'unreachable', inTransaction: true }, action: 'no-database' },
-    { name: 'primary unreachable after retries elsewhere: no database', inputs: { onReplica: false, failure: 'unreachable', attempt: 2 }, action: 'no-database' },
+    {
+      name: 'primary unreachable in a transaction: no database',
+      inputs: { onReplica: false, failure: 'unreachable', inTransaction: true },
+      action: 'no-database',
+    },
+    {
+      name: 'primary unreachable after retries elsewhere: no database',
+      inputs: { onReplica: false, failure: 'unreachable', attempt: 2 },
+      action: 'no-database',
+    },
     { name: 'primary, a statement error: thrown as it is', inputs: { onReplica: false }, action: 'throw' },
     { name: 'primary, a recovery conflict: thrown as it is', inputs: { onReplica: false, failure: 'recovery-conflict' }, action: 'throw' },
     { name: 'primary, "needs the primary": thrown as it is', inputs: { onReplica: false, failure: 'needs-primary' }, action: 'throw' },
     // a replica refused a write
     { name: 'replica refused a write: it is one, on the primary', inputs: { failure: 'needs-primary' }, action: 'write-on-primary' },
-    { name: 'replica refused a write, replayable session state: on the primary', inputs: { failure: 'needs-primary', sessionState: 'replayable' }, action: 'write-on-primary' },
-    { name: 'replica refused a write, sticky session state: on the primary (the move is checked there)', inputs: { failure: 'needs-primary', sessionState: 'sticky' }, action: 'write-on-primary' },
-    { name: 'replica refused a write at the last attempt (attempt = replicas): on the primary', inputs: { failure: 'needs-primary', attempt: 2 }, action: 'write-on-primary' },
+    {
+      name: 'replica refused a write, replayable session state: on the primary',
+      inputs: { failure: 'needs-primary', sessionState: 'replayable' },
+      action: 'write-on-primary',
+    },
+    {
+      name: 'replica refused a write, sticky session state: on the primary (the move is checked there)',
+      inputs: { failure: 'needs-primary', sessionState: 'sticky' },
+      action: 'write-on-primary',
+    },
+    {
+      name: 'replica refused a write at the last attempt (attempt = replicas): on the primary',
+      inputs: { failure: 'needs-primary', attempt: 2 },
+      action: 'write-on-primary',
+    },
     { name: 'replica refused a write, attempts exhausted: thrown', inputs: { failure: 'needs-primary', attempt: 3 }, action: 'throw' },
     { name: 'replica refused a write in a transaction: thrown', inputs: { failure: 'needs-primary', inTransaction: true }, action: 'throw' },
     // a replica unreachable
     { name: 'replica unreachable: another replica', inputs: { failure: 'unreachable' }, action: 'another-replica' },
-    { name: 'replica unreachable, second attempt of two replicas: another replica (the primary if none is readable)', inputs: { failure: 'unreachable', attempt: 1 }, action: 'another-replica' },
+    {
+      name: 'replica unreachable, second attempt of two replicas: another replica (the primary if none is readable)',
+      inputs: { failure: 'unreachable', attempt: 1 },
+      action: 'another-replica',
+    },
     { name: 'replica unreachable, attempt = replicas: another replica', inputs: { failure: 'unreachable', attempt: 2 }, action: 'another-replica' },
     { name: 'replica unreachable, attempts exhausted: thrown', inputs: { failure: 'unreachable', attempt: 3 }, action: 'throw' },
     { name: 'replica unreachable in a transaction: thrown', inputs: { failure: 'unreachable', inTransaction: true }, action: 'throw' },
-    { name: 'replica unreachable, replayable session state: another replica (the state is sent again)', inputs: { failure: 'unreachable', sessionState: 'replayable' }, action: 'another-replica' },
-    { name: 'replica unreachable, sticky session state: thrown (another connection lacks it)', inputs: { failure: 'unreachable', sessionState: 'sticky' }, action: 'throw' },
+    {
+      name: 'replica unreachable, replayable session state: another replica (the state is sent again)',
+      inputs: { failure: 'unreachable', sessionState: 'replayable' },
+      action: 'another-replica',
+    },
+    {
+      name: 'replica unreachable, sticky session state: thrown (another connection lacks it)',
+      inputs: { failure: 'unreachable', sessionState: 'sticky' },
+      action: 'throw',
+    },
     // a recovery conflict on a replica
     { name: 'recovery conflict, first attempt of two replicas: another replica', inputs: { failure: 'recovery-conflict' }, action: 'another-replica' },
     { name: 'recovery conflict, second attempt of two replicas: the primary', inputs: { failure: 'recovery-conflict', attempt: 1 }, action: 'primary' },
     { name: 'recovery conflict, attempt = replicas: the primary', inputs: { failure: 'recovery-conflict', attempt: 2 }, action: 'primary' },
     { name: 'recovery conflict, attempts exhausted: thrown', inputs: { failure: 'recovery-conflict', attempt: 3 }, action: 'throw' },
     { name: 'recovery conflict, the only replica: the primary at once', inputs: { failure: 'recovery-conflict', replicas: 1 }, action: 'primary' },
-    { name: 'recovery conflict, attempt 1 of three replicas: another replica', inputs: { failure: 'recovery-conflict', replicas: 3, attempt: 1 }, action: 'another-replica' },
-    { name: 'recovery conflict, attempt 2 of three replicas: the primary', inputs: { failure: 'recovery-conflict', replicas: 3, attempt: 2 }, action: 'primary' },
+    {
+      name: 'recovery conflict, attempt 1 of three replicas: another replica',
+      inputs: { failure: 'recovery-conflict', replicas: 3, attempt: 1 },
+      action: 'another-replica',
+    },
+    {
+      name: 'recovery conflict, attempt 2 of three replicas: the primary',
+      inputs: { failure: 'recovery-conflict', replicas: 3, attempt: 2 },
+      action: 'primary',
+    },
     { name: 'recovery conflict in a transaction: thrown', inputs: { failure: 'recovery-conflict', inTransaction: true }, action: 'throw' },
-    { name: 'recovery conflict, replayable session state: another replica', inputs: { failure: 'recovery-conflict', sessionState: 'replayable' }, action: 'another-replica' },
+    {
+      name: 'recovery conflict, replayable session state: another replica',
+      inputs: { failure: 'recovery-conflict', sessionState: 'replayable' },
+      action: 'another-replica',
+    },
     { name: 'recovery conflict, sticky session state: thrown', inputs: { failure: 'recovery-conflict', sessionState: 'sticky' }, action: 'throw' },
     // the statement itself failed
     { name: 'replica, a statement error: thrown (it would fail anywhere)', inputs: {}, action: 'throw' },

@@ -44,7 +44,7 @@ describe('RedisPinStore', () => {
     expect(await redis.ttl(`${prefix}dave`)).toBe(1);
   });
 
-  it("setting a key again replaces its token and TTL", async () => {
+  it('setting a key again replaces its token and TTL', async () => {
     await store.set('erin', 'old', 100);
     await store.set('erin', 'new', 5);
     expect(await store.get('erin')).toBe('new');
@@ -88,7 +88,9 @@ describe('RedisPinStore', () => {
     expect(() => new RedisPinStore({ client: redis, url: TEST_REDIS_URL })).toThrow(PinDbConfigError);
     expect(() => new RedisPinStore({ client: redis, url: TEST_REDIS_URL })).toThrow(/either client or url\/redis/);
     expect(() => new RedisPinStore({ prefix: 7 } as never)).toThrow(/prefix must be a string such as 'pindb:'/);
-    expect(() => new RedisPinStore({ keyPrefix: 'x' } as never)).toThrow(/Unknown RedisPinStore option keyPrefix: it has client, url, redis, prefix, timeoutMs/);
+    expect(() => new RedisPinStore({ keyPrefix: 'x' } as never)).toThrow(
+      /Unknown RedisPinStore option keyPrefix: it has client, url, redis, prefix, timeoutMs/,
+    );
     expect(() => new RedisPinStore({ client: {} as never })).toThrow(/must be an ioredis client/);
     expect(() => new RedisPinStore(redis, { timeoutMs: 0 })).toThrow(/timeoutMs must be a number of milliseconds > 0/);
   });

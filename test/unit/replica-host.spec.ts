@@ -17,7 +17,14 @@ describe('ReplicaHost', () => {
     { state: 'no pool yet', pool: false, reading: reading(true), down: false, lagging: false, readable: false },
     { state: 'a pool, no health check yet (it may be anything, a primary too)', pool: true, reading: undefined, down: false, lagging: false, readable: false },
     { state: 'a check saw it in recovery', pool: true, reading: reading(true), down: false, lagging: false, readable: true },
-    { state: 'a check saw it out of recovery (promoted, or never a replica)', pool: true, reading: reading(false), down: false, lagging: false, readable: false },
+    {
+      state: 'a check saw it out of recovery (promoted, or never a replica)',
+      pool: true,
+      reading: reading(false),
+      down: false,
+      lagging: false,
+      readable: false,
+    },
     { state: 'in recovery but lagging', pool: true, reading: reading(true), down: false, lagging: true, readable: false },
     { state: 'in recovery but down', pool: true, reading: reading(true), down: true, lagging: false, readable: false },
   ])('$state: readable $readable', (state) => {

@@ -35,7 +35,14 @@ const cases: Case[] = [
   },
   {
     name: 'cut off from a busy primary (replayed all it received): lags from the last reading it had caught up with',
-    sample: { now: NOW, history: readings([90, 1000], [91, 1100], [95, 1500], [99, 1900]), primaryLsn: 1900n, replayLsn: 1100n, receiveLsn: 1100n, secondsSinceReplay: 9.5 },
+    sample: {
+      now: NOW,
+      history: readings([90, 1000], [91, 1100], [95, 1500], [99, 1900]),
+      primaryLsn: 1900n,
+      replayLsn: 1100n,
+      receiveLsn: 1100n,
+      secondsSinceReplay: 9.5,
+    },
     lag: { lagBytes: 800, lagSeconds: 9 },
     lagging: true,
   },

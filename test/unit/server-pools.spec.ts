@@ -20,7 +20,10 @@ class FakePool {
 }
 
 const primaryCredentials = { host: '10.0.0.1', port: 5432 };
-const replicaCredentials = [{ host: '10.0.0.2', port: 5432 }, { host: '10.0.0.3', port: 5432 }];
+const replicaCredentials = [
+  { host: '10.0.0.2', port: 5432 },
+  { host: '10.0.0.3', port: 5432 },
+];
 const client = { connection: { stream: { destroy: () => undefined } } } as unknown as PoolClient;
 
 function setUp() {
@@ -67,7 +70,7 @@ describe('createServerPool', () => {
     expect(hosts[1].connections.cutAll()).toBe(1);
   });
 
-  it('without replication options, TypeORM passes the options themselves as the primary\'s credentials', async () => {
+  it("without replication options, TypeORM passes the options themselves as the primary's credentials", async () => {
     const { typeOrmPools, createPool } = setUp();
     const options = { host: '10.0.0.1', port: 5432 };
     await createPool(options, options);
@@ -75,7 +78,7 @@ describe('createServerPool', () => {
   });
 
   it.each([
-    ['a copy of the primary\'s credentials (not the object of the options)', { ...primaryCredentials }],
+    ["a copy of the primary's credentials (not the object of the options)", { ...primaryCredentials }],
     ['credentials of no server of the set', { host: '10.9.9.9', port: 6543 }],
   ])('%s: fails loudly instead of guessing the primary', async (_name, credentials) => {
     const { typeOrmPools, createPool, options } = setUp();

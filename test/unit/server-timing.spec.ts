@@ -4,7 +4,9 @@ const figures = (primary: number, replica: number, retries = 0, fallbacks = 0) =
 
 describe('serverTimingValue', () => {
   it('gives one pindb entry with the counts, and no dur (they are counts, not times)', () => {
-    expect(serverTimingValue({ queries: 5, sets: { default: figures(2, 3, 1, 1) }, ignoredTokens: 0 })).toBe('pindb;desc="primary 2, replica 3, retries 1, fallbacks 1"');
+    expect(serverTimingValue({ queries: 5, sets: { default: figures(2, 3, 1, 1) }, ignoredTokens: 0 })).toBe(
+      'pindb;desc="primary 2, replica 3, retries 1, fallbacks 1"',
+    );
   });
 
   it('gives zeros for a request without statements', () => {

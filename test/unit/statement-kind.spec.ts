@@ -26,8 +26,8 @@ const READS = [
   "SELECT * FROM note WHERE text = 'INSERT'",
   '/* /* */ DELETE */ SELECT 1',
   '/* a /* b */ still comment; DELETE FROM t */ SELECT 1',
-  "SELECT $$; DELETE FROM t$$",
-  "SELECT $tag$ $$ ; DELETE FROM t $tag$",
+  'SELECT $$; DELETE FROM t$$',
+  'SELECT $tag$ $$ ; DELETE FROM t $tag$',
   "SELECT E'\\'; DELETE FROM t; --'",
   "SELECT 'a'\n'; DELETE FROM t'",
   "SELECT U&'\\0041; DELETE'",
@@ -79,8 +79,8 @@ const WRITES = [
   'LOCK TABLE note',
   'REFRESH MATERIALIZED VIEW v',
   'NOTIFY chan',
-  'COMMIT PREPARED \'x\'',
-  'ROLLBACK PREPARED \'x\'',
+  "COMMIT PREPARED 'x'",
+  "ROLLBACK PREPARED 'x'",
   '',
   '   ',
   '/* only a comment */',
@@ -88,7 +88,7 @@ const WRITES = [
   'something unknown',
   "SELECT nextval('s')",
   "SELECT pg_catalog.nextval('s')",
-  "SELECT \"nextval\"('s')",
+  'SELECT "nextval"(\'s\')',
   "SELECT setval('s', 1), currval('s'), lastval()",
   "SELECT DISTINCT ON (id) nextval('s') FROM t",
   "SELECT 1 WHERE 1 IS DISTINCT FROM 2 AND nextval('s') > 0",
@@ -126,7 +126,7 @@ const WRITES = [
   'LISTEN chan',
   'BEGIN',
   'START TRANSACTION',
-  'PREPARE TRANSACTION \'x\'',
+  "PREPARE TRANSACTION 'x'",
 ];
 
 const SESSIONS = [
@@ -238,7 +238,10 @@ describe('classifyStatement', () => {
     ['SELECT my_fn(); DELETE FROM t', { kind: 'write', mayWrite: false }],
     ['SELECT 1; SELECT 2', { kind: 'read', mayWrite: false }],
     ['CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END', { kind: 'write', endsTransaction: undefined }],
-    ['CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT CASE WHEN true THEN 1 END; SELECT 2; END; COMMIT', { kind: 'write', endsTransaction: 'commit' }],
+    [
+      'CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT CASE WHEN true THEN 1 END; SELECT 2; END; COMMIT',
+      { kind: 'write', endsTransaction: 'commit' },
+    ],
     ['CREATE RULE r AS ON INSERT TO t DO ALSO (SELECT 1; COMMIT)', { kind: 'write', endsTransaction: undefined }],
   ])('%s', (sql, expected) => expectClass(sql, expected));
 
@@ -276,7 +279,7 @@ describe('classifyStatement on hostile or unterminated input', () => {
     ['SELECT $q$ unterminated; DELETE FROM t', 'read'],
     ["SELECT E'unterminated\\'; DELETE FROM t", 'read'],
     ['SELECT 1 -- to the end; DELETE FROM t', 'read'],
-    ['DELETE FROM t WHERE a = \'unterminated', 'write'],
+    ["DELETE FROM t WHERE a = 'unterminated", 'write'],
   ])('%j is a %s', (sql, kind) => {
     expect(classifyStatement(sql).kind).toBe(kind);
   });

@@ -24,9 +24,35 @@ describe('ThrottledWarning', () => {
 
   it.each([
     // [what, calls as [ms after start, key], lines logged]
-    ['keys are throttled apart', [[0, 'get'], [1, 'set'], [2, 'get'], [3, 'set']], ['get@0', 'set@1']],
-    ['nothing held back: no count', [[0, 'get'], [10_000, 'get'], [25_000, 'get']], ['get@0', 'get@10000', 'get@25000']],
-    ['the count starts again after each line', [[0, 'get'], [1, 'get'], [10_000, 'get'], [20_000, 'get']], ['get@0', 'get@10000 (1 more since 09:31:02)', 'get@20000']],
+    [
+      'keys are throttled apart',
+      [
+        [0, 'get'],
+        [1, 'set'],
+        [2, 'get'],
+        [3, 'set'],
+      ],
+      ['get@0', 'set@1'],
+    ],
+    [
+      'nothing held back: no count',
+      [
+        [0, 'get'],
+        [10_000, 'get'],
+        [25_000, 'get'],
+      ],
+      ['get@0', 'get@10000', 'get@25000'],
+    ],
+    [
+      'the count starts again after each line',
+      [
+        [0, 'get'],
+        [1, 'get'],
+        [10_000, 'get'],
+        [20_000, 'get'],
+      ],
+      ['get@0', 'get@10000 (1 more since 09:31:02)', 'get@20000'],
+    ],
   ] as [string, [number, string][], string[]][])('%s', (_what, calls, expected) => {
     const { warning, lines, advance } = warningAt();
     let at = 0;
