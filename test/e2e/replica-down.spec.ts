@@ -36,7 +36,9 @@ describeWithFaults('a replica that goes down under load', () => {
       try {
         const during = await concurrentReads(env.app, 50);
         expect(during.map((answer) => answer.status)).toEqual(Array(50).fill(200));
-        expect(new Set(during.map((answer) => answer.port))).toEqual(new Set([other]));
+        // Each read on the other replica; on a loaded machine a health check of that one may time out too,
+        // and a read then falls back to the primary (counted as such): never to the replica that is down.
+        expect(during.filter((answer) => answer.port !== other && !(answer.port === env.cluster.primary.port && answer.fallbacks > 0))).toEqual([]);
         expect(connects.count()).toBe(0);
       } finally {
         connects.restore();

@@ -58,12 +58,7 @@ beforeAll(async () => {
   for (const stack of STACKS) {
     const dir = await makeScratchDir(stack);
     scratchDirs.set(stack.id, dir);
-    const install = installStack(
-      stack,
-      dir,
-      tarball,
-      APPS.map(({ file }) => join(fixtures, file)),
-    );
+    const install = installStack(stack, dir, tarball, [...APPS.map(({ file }) => join(fixtures, file)), join(fixtures, 'notes-app.cjs')]);
     install.catch(() => undefined); // reported by that stack's tests, which await it
     installs.set(stack.id, install);
   }
