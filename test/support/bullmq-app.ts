@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Param, Post } from '@nestjs/common';
 import { BullModule, getQueueToken, InjectFlowProducer, InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { FlowProducer, Job, Queue, QueueEvents } from 'bullmq';
+import { FlowProducer, Job, Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { JobConsistency, PinDbBullModule, PinDbBullOptions, pinDbTokenOf } from '../../lib/bullmq/index.js';
 import { RoutingService } from '../../lib/index.js';
@@ -213,27 +213,20 @@ export async function createBullTestApp(
     controllers: [JobsController, FlowsController, ...(options.controllers ?? [])],
     providers: [NotesService, StickyReader, AlwaysReader, DelayedReader, ChainedReader, ...(options.providers ?? [])],
   });
-  const events = new Map<QueueName, QueueEvents>();
-  const queueEvents = async (name: QueueName) => {
-    let listening = events.get(name);
-    if (!listening) {
-      events.set(name, (listening = new QueueEvents(name, { connection, prefix })));
-      await listening.waitUntilReady();
-    }
-    return listening;
-  };
   const queue = (name: QueueName) => app.app.get<Queue>(getQueueToken(name));
   return {
     app,
     prefix,
     queue,
     async finished<T>(name: QueueName, id: string) {
+      // The job's state in Redis, polled: no event to miss between adding the job and listening for its end.
+      let state = '';
+      await until(async () => ['completed', 'failed'].includes((state = await queue(name).getJobState(id))));
       const job = (await Job.fromId(queue(name), id))!;
-      const value = (await job.waitUntilFinished(await queueEvents(name))) as T;
-      return { value, job: (await Job.fromId(queue(name), id))! };
+      if (state === 'failed') throw new Error(`job ${name} #${id} failed: ${job.failedReason}`);
+      return { value: job.returnvalue as T, job };
     },
     async close() {
-      for (const listening of events.values()) await listening.close();
       await app.close();
       const redis = testRedis();
       await deleteKeys(redis, prefix);
