@@ -1,7 +1,7 @@
 /**
  * The app bench/consistency.ts loads, one child process per variant: a write route and a read route
  * per simulated client, over PinDb (lsn or time tokens, in the signed cookie) or over plain TypeORM
- * `replication` (no stickiness at all).
+ * `replication` (no stickiness at all). The wait… variants are lsn with a given replayWaitMs.
  */
 import { Controller, Get, Module, Param, ParseIntPipe, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -11,15 +11,31 @@ import type { PgCluster } from '../lib/testing/index.js';
 import type { ClusterInfo } from './cluster-check.js';
 import { serveBenchWorker } from './worker.js';
 
-export type Variant = 'lsn' | 'time15' | 'time2' | 'plain';
+export type Variant = 'lsn' | 'time15' | 'time2' | 'plain' | WaitVariant;
 
-export const VARIANTS: Variant[] = ['lsn', 'time15', 'time2', 'plain'];
+/** lsn with replayWaitMs: 0 (no wait: a token no replica has replayed sends the read to the primary), 50, 200 or 500 ms. */
+export type WaitVariant = 'wait0' | 'wait50' | 'wait200' | 'wait500';
+
+export const WAIT_VARIANTS: WaitVariant[] = ['wait0', 'wait50', 'wait200', 'wait500'];
+
+export const VARIANTS: Variant[] = ['lsn', 'time15', 'time2', 'plain', ...WAIT_VARIANTS];
+
+/** The replayWaitMs of each wait… variant. */
+export const REPLAY_WAIT_MS: Record<WaitVariant, number> = { wait0: 0, wait50: 50, wait200: 200, wait500: 500 };
+
+export function isWaitVariant(variant: Variant): variant is WaitVariant {
+  return variant in REPLAY_WAIT_MS;
+}
 
 export const LABELS: Record<Variant, string> = {
   lsn: 'lsn (PinDb default)',
   time15: 'time 15 s (pindb/multidb default)',
   time2: 'time 2 s (Rails default)',
   plain: 'no stickiness: plain TypeORM',
+  wait0: 'lsn, replayWaitMs: 0',
+  wait50: 'lsn, replayWaitMs: 50',
+  wait200: 'lsn, replayWaitMs: 200',
+  wait500: 'lsn, replayWaitMs: 500',
 };
 
 /** Time modes' pin window, in seconds. */
@@ -80,8 +96,10 @@ async function appModule(variant: Variant, cluster: ClusterInfo) {
     database = PinDbModule.forRoot({
       sets: { default: { primary: cluster.primary, replicas: cluster.replicas } },
       typeorm: { entities: [BenchWrite], retryAttempts: 0 },
-      consistency: variant === 'lsn' ? 'lsn' : 'time',
+      consistency: variant === 'lsn' || isWaitVariant(variant) ? 'lsn' : 'time',
       pinSeconds: PIN_SECONDS[variant] ?? 15,
+      // lsn keeps the module's default; the wait… variants set theirs.
+      ...(isWaitVariant(variant) ? { replayWaitMs: REPLAY_WAIT_MS[variant] } : {}),
       // The cookie only, as a browser carries it: each simulated client has its own jar.
       cookie: { secret: 'bench/consistency' },
       header: false,
@@ -93,7 +111,13 @@ async function appModule(variant: Variant, cluster: ClusterInfo) {
   return AppModule;
 }
 
-/** The child side: serves the app on a free loopback port; `cpu` reports this process's CPU time. */
+/** The replay poll loop's loops started and polls made (each poll: one query per readable replica). */
+export interface WatchCounts {
+  loops: number;
+  polls: number;
+}
+
+/** The child side: serves the app on a free loopback port; `cpu` reports this process's CPU time, `watch` the default set's replay polls so far. */
 export function serveConsistencyApp(variant: Variant, cluster: ClusterInfo): Promise<void> {
   let app: Awaited<ReturnType<typeof NestFactory.create>>;
   serveBenchWorker({
@@ -103,6 +127,12 @@ export function serveConsistencyApp(variant: Variant, cluster: ClusterInfo): Pro
       return { url: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
     },
     cpu: () => process.cpuUsage(),
+    watch: async (): Promise<WatchCounts> => {
+      if (variant === 'plain') return { loops: 0, polls: 0 };
+      const { PinDbRouter } = await import('../lib/routing/pin-db.router.js');
+      const { loops, polls } = app.get(PinDbRouter).forSet('default').replayWatch;
+      return { loops, polls };
+    },
     stop: () => app.close(),
   });
   return Promise.resolve();

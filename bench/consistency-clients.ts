@@ -43,6 +43,16 @@ export interface RunResult {
   primaryWhenSafe: number;
   replicaWhenUnsafe: number;
   writes: number;
+  /** Reads that carried a cookie (a token), those a replica served, and their latency (ms). */
+  tokenReads: number;
+  tokenReplicaReads: number;
+  tokenLatencyP50: number;
+  tokenLatencyP99: number;
+  /** The clients and think time of the run, so that a saved row says what it measured. */
+  clients: number;
+  thinkMs: number;
+  /** Replay polls the app's shared poll loop made during the measured window (set by the bench, from the app). */
+  replayPolls?: number;
   errors: number;
   firstError?: string;
   /** Measured requests per second. */
@@ -110,6 +120,12 @@ export async function runClients(options: ClientRunOptions): Promise<RunResult> 
     primaryWhenSafe: 0,
     replicaWhenUnsafe: 0,
     writes: 0,
+    tokenReads: 0,
+    tokenReplicaReads: 0,
+    tokenLatencyP50: 0,
+    tokenLatencyP99: 0,
+    clients: options.clients,
+    thinkMs,
     errors: 0,
     rate: 0,
     latencyP50: 0,
@@ -117,6 +133,7 @@ export async function runClients(options: ClientRunOptions): Promise<RunResult> 
     timerLateMs: 0,
   };
   const latencies: number[] = [];
+  const tokenLatencies: number[] = [];
   let late = 0;
   let sleeps = 0;
 
@@ -147,7 +164,12 @@ export async function runClients(options: ClientRunOptions): Promise<RunResult> 
           const safe = lastWrite === undefined || sentAt - lastWrite.ackedAt >= lagMs;
           result.reads++;
           if (onReplica) result.replicaReads++;
-          if (withCookie) result.readsWithCookie++;
+          if (withCookie) {
+            result.readsWithCookie++;
+            result.tokenReads++;
+            if (onReplica) result.tokenReplicaReads++;
+            tokenLatencies.push(doneAt - sentAt);
+          }
           if (stale) result.staleReads++;
           if (stale && !onReplica) result.staleOnPrimary++;
           if (safe) result.oracleReads++;
@@ -174,5 +196,7 @@ export async function runClients(options: ClientRunOptions): Promise<RunResult> 
   result.latencyP50 = latencies.length ? percentile(latencies, 50) : 0;
   result.latencyP99 = latencies.length ? percentile(latencies, 99) : 0;
   result.timerLateMs = sleeps ? late / sleeps : 0;
+  result.tokenLatencyP50 = tokenLatencies.length ? percentile(tokenLatencies, 50) : 0;
+  result.tokenLatencyP99 = tokenLatencies.length ? percentile(tokenLatencies, 99) : 0;
   return result;
 }

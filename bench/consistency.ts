@@ -20,6 +20,14 @@
 // a time. Each run prints the app's and this process's CPU share and how late think timers fired,
 // to show that neither side is saturated (which would stretch the think times).
 //
+// replayWaitMs: the variants wait0, wait50, wait200 and wait500 are lsn with that replayWaitMs (a
+// read whose token no replica has replayed waits up to so long for one before it goes to the
+// primary). They run at WAIT_LAGS ms of lag (default 100,300,3000), once per client profile of
+// PROFILES (default fast,slow): fast: FAST_CLIENTS (40) clients thinking FAST_THINK ms (100);
+// slow: CLIENTS thinking THINK ms, as above. Their table gives the token reads (those that carried a
+// cookie), how many replicas served, their latency and what the wait added to it against wait0, the
+// primary's reads a second, and the replay polls a second the wait cost.
+//
 // Then, at each lag, jobs (bench/consistency-jobs.ts, Redis at 127.0.0.1:6379 or BENCH_REDIS_URL):
 // JOBS (default 200) times, JOB_RATE a second (default 20), a write and right after it a BullMQ job
 // that reads the row back: with PinDbBullModule ('sticky', 'delayed'), with the token carried by
@@ -30,10 +38,11 @@ import { Agent } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { PgCluster } from '../lib/testing/index.js';
 import { runBench, startBenchCluster } from './cluster-check.js';
-import { createBenchWrites, LABELS, PIN_SECONDS, serveConsistencyApp, Variant, VARIANTS } from './consistency-app.js';
+import { createBenchWrites, isWaitVariant, LABELS, PIN_SECONDS, serveConsistencyApp, Variant, VARIANTS, WatchCounts } from './consistency-app.js';
 import { RunResult, runClients, send } from './consistency-clients.js';
 import { JOB_LABELS, JOB_VARIANTS, JobRunResult, JobVariant, serveJobsApp } from './consistency-jobs.js';
 import { CookieJar } from './cookie-jar.js';
+import { saveResults } from './results.js';
 import { pad } from './stats.js';
 import { BenchWorker } from './worker.js';
 
@@ -44,7 +53,26 @@ const THINK_MS = Number(process.env.THINK ?? 500);
 const THINK_JITTER = Number(process.env.THINK_JITTER ?? 0.5);
 const WRITE_SHARE = Number(process.env.WRITE_SHARE ?? 0.1);
 const LAGS = (process.env.LAGS ?? '300,3000').split(',').map(Number);
+const WAIT_LAGS = (process.env.WAIT_LAGS ?? '100,300,3000').split(',').map(Number);
 const RUN_VARIANTS = process.env.VARIANTS ? VARIANTS.filter((v) => process.env.VARIANTS!.split(',').includes(v)) : VARIANTS;
+
+/** Who the simulated clients are: how many, and how long they think between requests. */
+interface Profile {
+  name: string;
+  clients: number;
+  thinkMs: number;
+}
+
+const PROFILE_CHOICES: Record<string, Profile> = {
+  fast: { name: 'fast', clients: Number(process.env.FAST_CLIENTS ?? 40), thinkMs: Number(process.env.FAST_THINK ?? 100) },
+  slow: { name: 'slow', clients: CLIENTS, thinkMs: THINK_MS },
+};
+const DEFAULT_PROFILE = PROFILE_CHOICES.slow;
+const PROFILES = (process.env.PROFILES ?? 'fast,slow').split(',').map((name) => {
+  const profile = PROFILE_CHOICES[name];
+  if (!profile) throw new Error(`PROFILES: unknown profile ${name} (fast, slow)`);
+  return profile;
+});
 const RUN_JOB_VARIANTS = process.env.VARIANTS ? JOB_VARIANTS.filter((v) => process.env.VARIANTS!.split(',').includes(v)) : JOB_VARIANTS;
 const JOBS = Number(process.env.JOBS ?? 200);
 const JOB_RATE = Number(process.env.JOB_RATE ?? 20);
@@ -93,6 +121,7 @@ function cpuSeconds(usage: NodeJS.CpuUsage): number {
 interface Row {
   lagMs: number;
   variant: Variant;
+  profile: Profile;
   result: RunResult;
 }
 
@@ -100,17 +129,19 @@ const share = (part: number, whole: number) => (whole ? (100 * part) / whole : 0
 const percent = (value: number) => `${value.toFixed(1)} %`;
 const points = (value: number) => `${value >= 0.05 ? '+' : value <= -0.05 ? '−' : '±'}${Math.abs(value).toFixed(1)}`;
 
-async function run(app: App, variant: Variant, lagMs: number, firstClient: number, ports: Ports): Promise<RunResult> {
+async function run(app: App, variant: Variant, lagMs: number, firstClient: number, ports: Ports, profile: Profile): Promise<RunResult> {
   const windowMs = Math.max(lagMs, (PIN_SECONDS[variant] ?? 0) * 1000);
   const warmupMs = WARMUP !== undefined ? WARMUP * 1000 : windowMs + 2000;
   const app0 = await app.worker.call<NodeJS.CpuUsage>('cpu');
   const self0 = process.cpuUsage();
   const t0 = performance.now();
+  // The replay polls of the measured window only: counted from the end of the warm-up.
+  const watchAtMeasure = new Promise<WatchCounts>((resolve) => setTimeout(() => resolve(app.worker.call<WatchCounts>('watch')), warmupMs));
   const result = await runClients({
     url: app.url,
     firstClient,
-    clients: CLIENTS,
-    thinkMs: THINK_MS,
+    clients: profile.clients,
+    thinkMs: profile.thinkMs,
     thinkJitter: THINK_JITTER,
     writeShare: WRITE_SHARE,
     warmupMs,
@@ -120,16 +151,19 @@ async function run(app: App, variant: Variant, lagMs: number, firstClient: numbe
     seed: 1,
   });
   const elapsed = (performance.now() - t0) / 1000;
+  const watch1 = await app.worker.call<WatchCounts>('watch');
+  result.replayPolls = watch1.polls - (await watchAtMeasure).polls;
   const app1 = await app.worker.call<NodeJS.CpuUsage>('cpu');
   const appCpu = cpuSeconds(app1) - cpuSeconds(app0);
   const selfCpu = cpuSeconds(process.cpuUsage(self0));
   console.log(
-    `  ${pad(LABELS[variant], 36)} warm-up ${(warmupMs / 1000).toFixed(1)} s: ${result.reads} reads, ${result.writes} writes, ` +
+    `  ${pad(isWaitVariant(variant) ? `${LABELS[variant]}, ${profile.name}` : LABELS[variant], 36)} warm-up ${(warmupMs / 1000).toFixed(1)} s: ${result.reads} reads, ${result.writes} writes, ` +
       `${result.rate.toFixed(0)} req/s, latency p50 ${result.latencyP50.toFixed(1)} / p99 ${result.latencyP99.toFixed(1)} ms, ` +
       `timers late ${result.timerLateMs.toFixed(1)} ms; CPU app ${percent(share(appCpu, elapsed))}, clients ${percent(share(selfCpu, elapsed))} of one core; ` +
       `replica ${percent(share(result.replicaReads, result.reads))}, oracle ${percent(share(result.oracleReads, result.reads))} ` +
       `(safe but on the primary ${result.primaryWhenSafe}, unsafe but on a replica ${result.replicaWhenUnsafe}), ` +
-      `${result.readsWithCookie} sent a cookie, stale ${result.staleReads}` +
+      `${result.readsWithCookie} sent a cookie (replica ${percent(share(result.tokenReplicaReads, result.tokenReads))}, ` +
+      `p50 ${result.tokenLatencyP50.toFixed(1)} / p99 ${result.tokenLatencyP99.toFixed(1)} ms), replay polls ${result.replayPolls}, stale ${result.staleReads}` +
       (result.errors ? `; ${result.errors} ERRORS, first: ${result.firstError}` : ''),
   );
   if (result.staleOnPrimary > 0) throw new Error(`${variant}: ${result.staleOnPrimary} stale reads served by the primary: the bench is wrong`);
@@ -165,11 +199,32 @@ function jobTable(rows: JobRow[]): string {
 
 function table(rows: Row[]): string {
   const lines = ['| replica lag | variant | reads | served by replicas | oracle | replicas − oracle | stale own-reads |', '|---|---|---|---|---|---|---|'];
-  for (const { lagMs, variant, result: r } of rows) {
+  for (const { lagMs, variant, result: r } of rows.filter((row) => !isWaitVariant(row.variant))) {
     const replica = share(r.replicaReads, r.reads);
     const oracle = share(r.oracleReads, r.reads);
     const stale = r.staleReads === 0 ? '0' : `${r.staleReads} (${percent(share(r.staleReads, r.reads))})`;
     lines.push(`| ${lagMs} ms | ${LABELS[variant]} | ${r.reads} | ${percent(replica)} | ${percent(oracle)} | ${points(replica - oracle)} | ${stale} |`);
+  }
+  return lines.join('\n');
+}
+
+/** The replayWaitMs runs: what each wait buys (token reads on replicas) and costs (their latency, against wait0 at the same lag and clients). */
+function waitTable(rows: Row[]): string {
+  const lines = [
+    '| replica lag | clients | replayWaitMs | token reads | token reads on replicas | all reads on replicas | stale | token-read latency p50 / p99 | added vs 0 p50 / p99 | primary reads/s | replay polls/s |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  const waits = rows.filter((row) => isWaitVariant(row.variant));
+  for (const { lagMs, variant, profile, result: r } of waits) {
+    const base = waits.find((row) => row.lagMs === lagMs && row.profile === profile && row.variant === 'wait0')?.result;
+    const added = base ? `${points(r.tokenLatencyP50 - base.tokenLatencyP50)} / ${points(r.tokenLatencyP99 - base.tokenLatencyP99)} ms` : '—';
+    const stale = r.staleReads === 0 ? '0' : `${r.staleReads} (${percent(share(r.staleReads, r.reads))})`;
+    lines.push(
+      `| ${lagMs} ms | ${profile.name}: ${profile.clients} × ${profile.thinkMs} ms | ${LABELS[variant].replace('lsn, replayWaitMs: ', '')} | ${r.tokenReads} | ` +
+        `${percent(share(r.tokenReplicaReads, r.tokenReads))} | ${percent(share(r.replicaReads, r.reads))} | ${stale} | ` +
+        `${r.tokenLatencyP50.toFixed(1)} / ${r.tokenLatencyP99.toFixed(1)} ms | ${added} | ${((r.reads - r.replicaReads) / DURATION).toFixed(1)} | ` +
+        `${((r.replayPolls ?? 0) / DURATION).toFixed(1)} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -204,26 +259,40 @@ async function main(): Promise<void> {
     for (const outcome of started) if (outcome.status === 'rejected') throw outcome.reason;
     console.log(`apps up and checked: ${[...RUN_VARIANTS, ...RUN_JOB_VARIANTS].join(', ')}`);
     console.log(
-      `${CLIENTS} clients, think ${THINK_MS} ms ± ${percent(THINK_JITTER * 100)} (uniform), ${percent(WRITE_SHARE * 100)} writes, ${DURATION} s measured per run`,
+      `${CLIENTS} clients, think ${THINK_MS} ms ± ${percent(THINK_JITTER * 100)} (uniform), ${percent(WRITE_SHARE * 100)} writes, ${DURATION} s measured per run` +
+        `; replayWaitMs variants: ${PROFILES.map((p) => `${p.name} ${p.clients} × ${p.thinkMs} ms`).join(', ')}, at ${WAIT_LAGS.join(', ')} ms`,
     );
 
     const rows: Row[] = [];
     const jobRows: JobRow[] = [];
     let firstClient = 1;
-    for (const lagMs of LAGS) {
+    const classic = RUN_VARIANTS.filter((variant) => !isWaitVariant(variant));
+    const waiting = RUN_VARIANTS.filter(isWaitVariant);
+    const lags = [...new Set([...(classic.length + RUN_JOB_VARIANTS.length > 0 ? LAGS : []), ...(waiting.length > 0 ? WAIT_LAGS : [])])].sort((a, b) => a - b);
+    for (const lagMs of lags) {
       await Promise.all(cluster.replicas.map((_, i) => cluster.setApplyDelay(i, lagMs)));
       console.log(
         `\nreplicas ${lagMs} ms behind (recovery_min_apply_delay; a row written now shows on replica 0 after ${(await measureLag(cluster)).toFixed(0)} ms):`,
       );
-      for (const variant of RUN_VARIANTS) {
-        rows.push({ lagMs, variant, result: await run(apps.get(variant)!, variant, lagMs, firstClient, ports) });
-        firstClient += CLIENTS;
+      const runs: [Variant, Profile][] = [
+        ...(LAGS.includes(lagMs) ? classic.map((variant): [Variant, Profile] => [variant, DEFAULT_PROFILE]) : []),
+        ...(WAIT_LAGS.includes(lagMs) ? PROFILES.flatMap((profile) => waiting.map((variant): [Variant, Profile] => [variant, profile])) : []),
+      ];
+      for (const [variant, profile] of runs) {
+        rows.push({ lagMs, variant, profile, result: await run(apps.get(variant)!, variant, lagMs, firstClient, ports, profile) });
+        firstClient += profile.clients;
       }
+      if (!LAGS.includes(lagMs)) continue;
       if (RUN_JOB_VARIANTS.length > 0) console.log(`  jobs: ${JOBS} writes, each followed at once by a job that reads its row, ${JOB_RATE} a second:`);
       for (const variant of RUN_JOB_VARIANTS) jobRows.push({ lagMs, variant, result: await runJobs(jobApps.get(variant)!, variant) });
     }
 
-    if (rows.length > 0) {
+    if (rows.some((row) => isWaitVariant(row.variant))) {
+      console.log(
+        `\nreplayWaitMs (token reads: reads that carried a cookie; added: against replayWaitMs 0 at the same lag and clients):\n\n${waitTable(rows)}\n`,
+      );
+    }
+    if (rows.some((row) => !isWaitVariant(row.variant))) {
       console.log(`\n${table(rows)}\n`);
       console.log(
         "(no stickiness: plain TypeORM `replication`, without PinDb; oracle: a read goes to a replica iff the lag has passed since its client's last acknowledged write)\n",
@@ -241,6 +310,15 @@ async function main(): Promise<void> {
     }
     const errors = [...rows, ...jobRows].reduce((sum, row) => sum + row.result.errors, 0);
     if (errors) console.log(`WARNING: ${errors} requests failed (see the runs above)`);
+    // Every run's row as measured, for bench/charts.ts (a variant added to VARIANTS shows up there too).
+    await saveResults('consistency', {
+      clients: CLIENTS,
+      durationS: DURATION,
+      thinkMs: THINK_MS,
+      writeShare: WRITE_SHARE,
+      rows: rows.map(({ lagMs, variant, result }) => ({ lagMs, variant, label: LABELS[variant], ...result })),
+      jobRows: jobRows.map(({ lagMs, variant, result }) => ({ lagMs, variant, label: JOB_LABELS[variant], ...result })),
+    });
     console.log(`total ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   } finally {
     await stop();

@@ -28,7 +28,9 @@ import { FailoverVariant, serveFailoverApp } from './failover-app.js';
 import { createBallast, fault, Scenario, WriterStart } from './failover-faults.js';
 import { getRead, RequestRecord, runLoad } from './failover-load.js';
 import { markdownTable, PhaseFigures, phaseLine, phases, TableRow } from './failover-phases.js';
+import { perSecond, SecondBucket } from './failover-timeline.js';
 import { HealthWatch } from './failover-watch.js';
+import { saveResults } from './results.js';
 import { BenchWorker } from './worker.js';
 
 const DURATION = Number(process.env.DURATION ?? 20);
@@ -57,6 +59,11 @@ interface RunResult {
   scenario: Scenario;
   variant: FailoverVariant;
   figures: PhaseFigures[];
+  /** When the fault and the recovery began, ms since the load's t0. */
+  faultAtMs: number;
+  recoverAtMs: number;
+  /** Requests that succeeded and failed per second sent, over the load. */
+  timeline: SecondBucket[];
   /** PinDb: ms from the fault to the health report showing replica 0 out (down or lagging). */
   outAfterMs?: number;
   /** The lag scenario: ms from the write past the limit to the check that found the replica lagging. */
@@ -130,7 +137,15 @@ async function run(cluster: PgCluster, workers: BenchWorker[], env: Record<strin
     const notes: string[] = [
       `${injectName} at ${seconds(faultAt)} (took ${(injectedAt - faultAt).toFixed(0)} ms); ${recoverName} at ${seconds(recoverAt)} (took ${(recoveredAt - recoverAt).toFixed(0)} ms${scenario === 'kill' ? ': the server starts and streams again' : ''})`,
     ];
-    const result: RunResult = { scenario, variant, figures, servedAfterMs: servedAgain === undefined ? undefined : servedAgain - recoverAt };
+    const result: RunResult = {
+      scenario,
+      variant,
+      figures,
+      faultAtMs: faultAt,
+      recoverAtMs: recoverAt,
+      timeline: perSecond(records),
+      servedAfterMs: servedAgain === undefined ? undefined : servedAgain - recoverAt,
+    };
     if (watch) {
       // The worker's times are Date.now(): the same clock as this process's, read through this offset.
       const wallOffset = Date.now() - performance.now();
@@ -251,6 +266,12 @@ async function main(): Promise<void> {
           );
       }
     }
+    await saveResults('failover', {
+      knobs: { durationS: DURATION, warmupS: WARMUP, faultAtS: FAULT_AT, recoverAtS: RECOVER_AT, connections: CONNECTIONS, clientTimeoutMs: CLIENT_TIMEOUT },
+      faultNames: FAULT_NAMES,
+      labels: LABELS,
+      results,
+    });
     console.log(`total ${((performance.now() - started) / 1000).toFixed(0)} s`);
   } finally {
     await stop();

@@ -35,6 +35,7 @@ import { fileURLToPath } from 'node:url';
 import { DataSource, Repository } from 'typeorm';
 import { BenchItem, nthId } from './bench-item.js';
 import { ClusterInfo, runBench, startBenchCluster } from './cluster-check.js';
+import { saveResults } from './results.js';
 import { median, pad, roundOrder } from './stats.js';
 import { BenchWorker, serveBenchWorker } from './worker.js';
 
@@ -392,6 +393,28 @@ async function main(): Promise<void> {
       `\nRESULT: PinDb (in a context) vs plain TypeORM replication: ${pct(overhead)} per read (median read, median of ${ROUNDS} per-round ratios; ` +
         `round means ${pct(ratioTo('pindb-run', 'meanUs'))}, client CPU ${pct(ratioTo('pindb-run', 'cpuUs'))}); goal ≤ +3 %: ${overhead <= 1.03 ? 'met' : 'NOT met'}`,
     );
+    // One file per Node major: bench/charts.ts draws every one there is side by side.
+    const ratios = (variant: Variant, reference = base) => ({
+      medianRead: ratioTo(variant, 'medianUs', reference),
+      meanRead: ratioTo(variant, 'meanUs', reference),
+      cpu: ratioTo(variant, 'cpuUs', reference),
+    });
+    await saveResults(`routing-overhead-node${process.versions.node.split('.')[0]}`, {
+      rounds: ROUNDS,
+      reads: READS,
+      /** Each variant's per-read figures as ratios to plain TypeORM in its own process (median of the per-round ratios). */
+      vsPlain: Object.fromEntries(variants.filter((v) => v !== 'plain').map((v) => [v, ratios(v)])),
+      /** PinDb's hooks alone: PinDb against plain TypeORM in PinDb's process. */
+      hooks: { 'pindb-run': ratios('pindb-run', inPindb), 'pindb-random': ratios('pindb-random', inPindb) },
+      /** Read by turns in one process: PinDb (round-robin, random) against plain TypeORM. */
+      byTurns: {
+        reads: INTERLEAVED_READS,
+        plainMedianUs: ip.medianUs,
+        'pindb-run': { medianRead: irr.medianUs / ip.medianUs, cpu: irr.cpuUs / ip.cpuUs },
+        'pindb-random': { medianRead: irand.medianUs / ip.medianUs, cpu: irand.cpuUs / ip.cpuUs },
+      },
+      promisesPerRead: Object.fromEntries(promiseCounts),
+    });
   } finally {
     await stop();
   }

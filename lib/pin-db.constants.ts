@@ -5,6 +5,8 @@ export const PIN_DB_MODULE_OPTIONS = Symbol('PIN_DB_MODULE_OPTIONS');
 
 export const PIN_METADATA = 'pindb:pin';
 export const USE_REPLICA_METADATA = 'pindb:use-replica';
+/** @UseReplica's options (maxLagMs, preventWrites), beside its sets. */
+export const USE_REPLICA_OPTIONS_METADATA = 'pindb:use-replica-options';
 
 /** The set whose DataSource is TypeORM's default one. */
 export const DEFAULT_SET = 'default';

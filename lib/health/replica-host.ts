@@ -1,7 +1,9 @@
 import type { Pool } from 'pg';
 import { errorText } from '../errors/error-text.js';
+import type { ReplicaPlacement } from '../options/server-options.js';
 import { CheckedOutConnections } from './checked-out-connections.js';
 import type { ReplicaLag } from './replica-lag.js';
+import { ReplicaLatency } from './replica-latency.js';
 
 /** How long a failing host is skipped: `cooldownMs`, doubled for each failure in a row, up to `maxCooldownMs`. */
 export interface Cooldown {
@@ -41,13 +43,23 @@ export class ReplicaHost {
   reading?: ReplicaReading;
   /** Behind its primary past maxLagBytes or maxLagSeconds. */
   lagging = false;
+  /** Its share of the reads (sets.<name>.replicas[i].weight); 0: a standby. */
+  readonly weight: number;
+  /** Its zone (sets.<name>.replicas[i].zone), if it has one. */
+  readonly zone?: string;
+  /** Its recent statement times, for 'fastest'. */
+  readonly latency = new ReplicaLatency();
 
   constructor(
     readonly index: number,
     /** host:port */
     readonly label: string,
     private readonly cooldown: Cooldown = DEFAULT_COOLDOWN,
-  ) {}
+    { weight = 1, zone }: ReplicaPlacement = {},
+  ) {
+    this.weight = weight;
+    this.zone = zone;
+  }
 
   attach(pool: Pool): void {
     this.pool = pool;

@@ -3,6 +3,7 @@ import type { MetricsRegistry } from '../options/pin-db-module-options.js';
 import type { RoutingObserver } from '../routing/routing-events.js';
 import type { ServerRole } from '../routing/routing-stats.js';
 import type { PromClientModule } from './prom-client.js';
+import { ReplayWaitHistogram } from './replay-wait-histogram.js';
 import { AttachedMetric, attachCounter } from './shared-metric.js';
 
 /** What one series counted since the last scrape. */
@@ -33,8 +34,15 @@ export class RoutingCounters implements RoutingObserver {
   private tokensIssued = 0;
   private tokensIgnored = 0;
   private readonly attached: AttachedMetric<Counter>[];
+  private readonly replayWaits: ReplayWaitHistogram;
 
   constructor(prom: PromClientModule, registry: MetricsRegistry, prefix: string, known: KnownSet[]) {
+    this.replayWaits = new ReplayWaitHistogram(
+      prom,
+      registry,
+      prefix,
+      known.map(({ set }) => set),
+    );
     this.attached = [
       attachCounter(
         prom,
@@ -117,6 +125,10 @@ export class RoutingCounters implements RoutingObserver {
     bump(this.fallbacks, set);
   }
 
+  replayWait(set: string, outcome: 'replica' | 'primary', seconds: number): void {
+    this.replayWaits.observe(set, outcome, seconds);
+  }
+
   tokenIssued(): void {
     this.tokensIssued++;
   }
@@ -128,6 +140,7 @@ export class RoutingCounters implements RoutingObserver {
   /** Hands what was counted since the last scrape to the counters that other apps still share, then lets go of them. */
   close(): void {
     for (const attached of this.attached) attached.detach();
+    this.replayWaits.close();
   }
 
   private newStatementTally(set: string, role: ServerRole, server: string): Tally<StatementLabels> {

@@ -1,4 +1,4 @@
-import type { Counter, Gauge } from 'prom-client';
+import type { Counter, Gauge, Histogram } from 'prom-client';
 import { PinDbConfigError } from '../errors/pin-db-config.error.js';
 import type { MetricsRegistry } from '../options/pin-db-module-options.js';
 import type { PromClientModule } from './prom-client.js';
@@ -63,8 +63,27 @@ export function attachGauge(prom: PromClientModule, registry: MetricsRegistry, s
   );
 }
 
+/**
+ * A histogram, shared like the others. Its events are rare (a wait, not a statement), so each app
+ * observes into the shared histogram at once: it has nothing to add at scrape time.
+ */
+export function attachHistogram(
+  prom: PromClientModule,
+  registry: MetricsRegistry,
+  spec: MetricSpec & { buckets: readonly number[] },
+  source: MetricSource<Histogram> = () => undefined,
+): AttachedMetric<Histogram> {
+  return attach<Histogram>(
+    'histogram',
+    registry,
+    spec,
+    source,
+    (collect) => new prom.Histogram({ ...spec, labelNames: [...spec.labelNames], buckets: [...spec.buckets], registers: [registry as never], collect }),
+  );
+}
+
 function attach<M extends object>(
-  type: 'counter' | 'gauge',
+  type: 'counter' | 'gauge' | 'histogram',
   registry: MetricsRegistry,
   spec: MetricSpec,
   source: MetricSource<M>,

@@ -17,6 +17,18 @@ export interface ServerOptions {
   applicationName?: string;
 }
 
+/**
+ * A replica: how to reach it (merged over the primary's options), and how it shares the reads.
+ * `weight` and `zone` are refused on a primary. Checked at bootstrap: weight a finite number ≥ 0,
+ * zone a non-empty string.
+ */
+export interface ReplicaServerOptions extends ServerOptions {
+  /** Its share of the reads among the replicas that may serve one (3 beside 1: three reads in four); 0: a standby, read only when no replica of weight > 0 may serve. Ignored by 'fastest' (but for 0). Default: 1 */
+  weight?: number;
+  /** Its zone (availability zone, rack, region): with the module option `zone`, replicas of that zone serve the reads while one of them may. Default: none */
+  zone?: string;
+}
+
 /** TypeORM postgres options that nestjs-pindb leaves to the user (it owns type, name and replication). */
 export type SharedTypeOrmOptions = Omit<PostgresConnectionOptions, 'type' | 'name' | 'replication' | keyof ServerOptions> & {
   /** @nestjs/typeorm: add the entities of every `TypeOrmModule.forFeature([...], set)`. */
@@ -41,7 +53,7 @@ export interface DatabaseSetOptions {
    * Each replica's options are merged over the primary's: `{ host: 'replica-1' }` is enough. No two
    * servers of a set may be the same host, port and database. Default: []
    */
-  replicas?: ServerOptions[];
+  replicas?: ReplicaServerOptions[];
   /**
    * TypeORM options for this set only, over the shared `typeorm` options. Unknown keys fail at
    * bootstrap, and so do connection settings in `extra` (host, port, user, …): servers go in
@@ -120,7 +132,7 @@ export interface PinDbMetricsOptions {
 
 export type RoutingMode = 'greedy' | 'strict';
 export type Consistency = 'lsn' | 'time';
-export type ReplicaSelection = 'round-robin' | 'random' | 'least-busy';
+export type ReplicaSelection = 'round-robin' | 'random' | 'least-busy' | 'fastest';
 
 /**
  * The options of `PinDbModule.forRoot()`. Only `sets` is required; every other field has the
@@ -141,8 +153,14 @@ export class PinDbModuleOptions {
   consistency?: Consistency = 'lsn';
   /** time mode: the pin window; lsn mode: the most a token lives. Default: 15 */
   pinSeconds?: number = 15;
-  /** How a replica is chosen for a read. Default: 'round-robin' */
+  /** lsn mode: ms a read whose token no replica has replayed yet waits for one to, before it goes to the primary; 0: no wait. Default: 200 */
+  replayWaitMs?: number = 200;
+  /** Where reads go that nothing steers: 'primary' keeps them there except in @UseReplica / routing.useReplica (replicas only where the app opts in); pins and tokens keep their meaning. Default: 'replica' */
+  defaultTarget?: 'replica' | 'primary' = 'replica';
+  /** How a replica is chosen for a read, by its weight ('round-robin', 'random', 'least-busy') or its recent statement times ('fastest'). Default: 'round-robin' */
   replicaSelection?: ReplicaSelection = 'round-robin';
+  /** This app instance's zone: reads go to the replicas whose `zone` is this one while one of them may serve, else to the others; undefined: zones are ignored. Default: undefined */
+  zone?: string = undefined;
   /** Which sets a request whose method is not GET, HEAD, OPTIONS or TRACE pins from its start: all (true), none (false) or these. Default: true */
   pinUnsafeMethods?: boolean | string[] = true;
   /** The cookie that carries tokens to browsers and back, or false. Default: { name: 'pindb' } */
@@ -161,6 +179,8 @@ export class PinDbModuleOptions {
   serverTiming?: boolean = false;
   /** Prometheus metrics through prom-client: true or { registry, prefix } requires it, false turns them off. Default: on when prom-client is installed ({ prefix: 'pindb_' }, its default registry) */
   metrics?: boolean | PinDbMetricsOptions;
+  /** dataSource.query() / manager.query() without a query runner: reads go where the context's reads go (replicas unless pinned), writes still pin and go to the primary. Default: false */
+  rawReads?: boolean = false;
   /** false: every query on the primary, nothing pinned, no tokens (for your own tests). Default: true */
   enabled?: boolean = true;
 }

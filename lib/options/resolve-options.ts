@@ -17,7 +17,7 @@ import {
   SharedTypeOrmOptions,
   StatementTimeoutOptions,
 } from './pin-db-module-options.js';
-import { checkServerFields, mergeServerOptions, serverIdentity, serverLabel } from './server-options.js';
+import { checkServerFields, mergeServerOptions, type ReplicaPlacement, replicaPlacement, serverIdentity, serverLabel } from './server-options.js';
 import { checkTypeOrmOptions } from './typeorm-options.js';
 
 export interface ResolvedServer {
@@ -29,19 +29,27 @@ export interface ResolvedServer {
 export interface ResolvedSet {
   name: string;
   primary: ResolvedServer;
-  replicas: ResolvedServer[];
+  replicas: (ResolvedServer & ReplicaPlacement)[];
   typeorm: SharedTypeOrmOptions;
 }
 
 export interface ResolvedPinDbOptions {
   sets: Map<string, ResolvedSet>;
   mode: RoutingMode;
+  /** Where reads go that nothing steers. */
+  defaultTarget: 'replica' | 'primary';
   consistency: Consistency;
   pinSeconds: number;
+  /** lsn mode: how long a read waits for a replica to replay its token before it goes to the primary (0: not at all). */
+  replayWaitMs: number;
   replicaSelection: ReplicaSelection;
+  /** This app instance's zone: its replicas are preferred; undefined: zones are ignored. */
+  zone?: string;
   /** The sets an unsafe HTTP method pins. */
   pinUnsafeMethods: string[];
   enabled: boolean;
+  /** dataSource.query() / manager.query() without a runner take a read-mode runner. */
+  rawReads: boolean;
   tokens: ResolvedTokenOptions;
   health: Required<HealthOptions>;
   statementTimeoutMs: StatementTimeoutOptions;
@@ -75,8 +83,10 @@ export const PINDB_SECRET_ENV = 'PINDB_SECRET';
 
 const MODES: RoutingMode[] = ['greedy', 'strict'];
 const CONSISTENCIES: Consistency[] = ['lsn', 'time'];
-const SELECTIONS: ReplicaSelection[] = ['round-robin', 'random', 'least-busy'];
+const SELECTIONS: ReplicaSelection[] = ['round-robin', 'random', 'least-busy', 'fastest'];
 const SET_KEYS = ['primary', 'replicas', 'typeorm'];
+/** A read that waits longer than this for a replica had better read the primary: its request is waiting too. */
+const MAX_REPLAY_WAIT_MS = 60_000;
 
 /** Validates PinDbModule options and fills in the defaults; every problem is a PinDbConfigError that says how to fix it. */
 export function resolvePinDbOptions(input: PinDbModuleOptions): ResolvedPinDbOptions {
@@ -91,10 +101,28 @@ export function resolvePinDbOptions(input: PinDbModuleOptions): ResolvedPinDbOpt
   const options = { ...defaults, ...withoutUndefined(input) };
 
   oneOf('mode', options.mode, MODES);
+  oneOf('defaultTarget', options.defaultTarget, ['replica', 'primary']);
   oneOf('consistency', options.consistency, CONSISTENCIES);
   oneOf('replicaSelection', options.replicaSelection, SELECTIONS);
+  if (options.zone !== undefined && !(typeof options.zone === 'string' && options.zone.trim() !== '')) {
+    throw new PinDbConfigError(
+      `PinDbModule option zone must be a non-empty string naming this instance's zone, as the replicas' zone names theirs (got ${JSON.stringify(options.zone)}), ` +
+        'e.g. zone: process.env.AWS_AVAILABILITY_ZONE; leave it out to ignore zones.',
+    );
+  }
   if (typeof options.pinSeconds !== 'number' || !(options.pinSeconds > 0) || !Number.isFinite(options.pinSeconds)) {
     throw new PinDbConfigError(`PinDbModule option pinSeconds must be a number of seconds > 0 (got ${String(options.pinSeconds)}), e.g. pinSeconds: 15.`);
+  }
+  if (
+    typeof options.replayWaitMs !== 'number' ||
+    !Number.isFinite(options.replayWaitMs) ||
+    options.replayWaitMs < 0 ||
+    options.replayWaitMs > MAX_REPLAY_WAIT_MS
+  ) {
+    throw new PinDbConfigError(
+      `PinDbModule option replayWaitMs must be a number of milliseconds from 0 (no wait) to ${MAX_REPLAY_WAIT_MS} (got ${String(options.replayWaitMs)}), ` +
+        `e.g. replayWaitMs: ${new PinDbModuleOptions().replayWaitMs}: how long a read whose token no replica has replayed waits for one before it goes to the primary.`,
+    );
   }
   if (typeof options.serverTiming !== 'boolean') {
     throw new PinDbConfigError(`PinDbModule option serverTiming must be true or false (got ${String(options.serverTiming)}).`);
@@ -102,16 +130,23 @@ export function resolvePinDbOptions(input: PinDbModuleOptions): ResolvedPinDbOpt
   if (typeof options.enabled !== 'boolean') {
     throw new PinDbConfigError(`PinDbModule option enabled must be true or false (got ${String(options.enabled)}).`);
   }
+  if (typeof options.rawReads !== 'boolean') {
+    throw new PinDbConfigError(`PinDbModule option rawReads must be true or false (got ${String(options.rawReads)}), e.g. rawReads: true.`);
+  }
   const shared = checkTypeOrmOptions(options.typeorm, 'typeorm');
   const sets = resolveSets(options.sets, shared);
   return {
     sets,
     mode: options.mode!,
+    defaultTarget: options.defaultTarget!,
     consistency: options.consistency!,
     pinSeconds: options.pinSeconds,
+    replayWaitMs: options.replayWaitMs,
     replicaSelection: options.replicaSelection!,
+    zone: options.zone,
     pinUnsafeMethods: resolvePinUnsafeMethods(options.pinUnsafeMethods, sets),
     enabled: options.enabled,
+    rawReads: options.rawReads,
     tokens: resolveTokenOptions(options),
     health: resolveHealthOptions(options.health),
     statementTimeoutMs: resolveStatementTimeouts(options.statementTimeoutMs),
@@ -348,9 +383,9 @@ function resolveSets(input: unknown, shared: SharedTypeOrmOptions): Map<string, 
           `${where}.replicas[${i}] is not an object (got ${JSON.stringify(replica)}): give { host, port? }, merged over the primary's options, or { url }.`,
         );
       }
-      checkServerFields(replica, `${where}.replicas[${i}]`);
+      checkServerFields(replica, `${where}.replicas[${i}]`, 'replica');
       const merged = mergeServerOptions(primary, replica);
-      return { options: merged, label: serverLabel(merged) };
+      return { options: merged, label: serverLabel(merged), ...replicaPlacement(replica) };
     });
     checkDistinctServers(primary, resolvedReplicas, where);
     sets.set(name, {

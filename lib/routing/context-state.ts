@@ -1,5 +1,6 @@
 import type { PinRequest } from '../options/pin-db-module-options.js';
 import type { PinToken } from '../tokens/pin-token.js';
+import type { ReplicaScopeOptions } from './replica-scope-options.js';
 import { RoutingStatsCollector } from './routing-stats.js';
 
 /** Where reads of a set go. */
@@ -18,6 +19,36 @@ class SetSelection {
   has(set: string): boolean {
     return this.all || this.names.has(set);
   }
+}
+
+/**
+ * The sets @UseReplica named in a context, with the options each was named with. Named more than
+ * once (a GraphQL request's resolvers each apply theirs), the stricter options hold: the least
+ * maxLagMs, preventWrites if any asked for it.
+ */
+class ForcedReplicas {
+  /** Named with no set: every set. */
+  private all?: ReplicaScopeOptions;
+  private readonly named = new Map<string, ReplicaScopeOptions>();
+
+  add(sets: readonly string[], options: ReplicaScopeOptions): void {
+    if (sets.length === 0) {
+      this.all = stricter(this.all, options);
+      for (const [set, named] of this.named) this.named.set(set, stricter(named, options));
+    }
+    for (const set of sets) this.named.set(set, stricter(this.named.get(set) ?? this.all, options));
+  }
+
+  /** The options `set` was named with (undefined: not named). Runs for every read. */
+  get(set: string): ReplicaScopeOptions | undefined {
+    return this.named.get(set) ?? this.all;
+  }
+}
+
+function stricter(a: ReplicaScopeOptions | undefined, b: ReplicaScopeOptions): ReplicaScopeOptions {
+  if (!a) return { maxLagMs: b.maxLagMs, preventWrites: b.preventWrites };
+  const lags = [a.maxLagMs, b.maxLagMs].filter((lag) => lag !== undefined);
+  return { maxLagMs: lags.length > 0 ? Math.min(...lags) : undefined, preventWrites: a.preventWrites || b.preventWrites };
 }
 
 /**
@@ -70,8 +101,8 @@ export class ContextState {
   methodPinVerdict?: Promise<void> | 'made';
   /** Reads on the primary without a pin (no token follows): the request could not learn what its client wrote. */
   private readonly primaryReads = new SetSelection();
-  /** @UseReplica: reads stay on replicas even when pinned. */
-  private readonly forcedReplica = new SetSelection();
+  /** @UseReplica: reads stay on replicas even when pinned, with the decorator's options. */
+  private readonly forcedReplica = new ForcedReplicas();
   /** Tokens the client sent (cookie, header, store, a job's), not yet verified: that happens at the first routing decision. */
   readonly pendingTokens: string[] = [];
   /** The verified token the client sent: what its reads must see. */
@@ -138,17 +169,26 @@ export class ContextState {
     return this.primaryReads.has(set);
   }
 
-  useReplica(sets: readonly string[]): void {
-    this.forcedReplica.add(sets);
+  /** @UseReplica(sets or options) on the handler: for the whole context. */
+  useReplica(sets: readonly string[], options: ReplicaScopeOptions = {}): void {
+    this.forcedReplica.add(sets, options);
   }
 
   readsForcedToReplica(set: string): boolean {
-    return this.forcedReplica.has(set);
+    return this.forcedReplica.get(set) !== undefined;
+  }
+
+  /** The options of the @UseReplica that named `set` (undefined: none did). */
+  forcedReplicaOptions(set: string): ReplicaScopeOptions | undefined {
+    return this.forcedReplica.get(set);
   }
 }
 
-/** A usePrimary / useReplica scope: its target for the sets it names (none named: every set). */
-export interface ScopeOverride {
+/**
+ * A usePrimary / useReplica scope: its target for the sets it names (none named: every set), and
+ * for a useReplica scope its options (maxLagMs, preventWrites).
+ */
+export interface ScopeOverride extends ReplicaScopeOptions {
   target: Target;
   sets: readonly string[];
 }
@@ -160,11 +200,16 @@ export interface RoutingFrame {
   readonly parent?: RoutingFrame;
 }
 
-/** The target the innermost scope naming `set` imposes, if any. */
-export function scopedTarget(frame: RoutingFrame, set: string): Target | undefined {
+/** The innermost scope naming `set`, if any. */
+export function innermostScope(frame: RoutingFrame, set: string): ScopeOverride | undefined {
   for (let current: RoutingFrame | undefined = frame; current; current = current.parent) {
     const override = current.override;
-    if (override && (override.sets.length === 0 || override.sets.includes(set))) return override.target;
+    if (override && (override.sets.length === 0 || override.sets.includes(set))) return override;
   }
   return undefined;
+}
+
+/** The target the innermost scope naming `set` imposes, if any. */
+export function scopedTarget(frame: RoutingFrame, set: string): Target | undefined {
+  return innermostScope(frame, set)?.target;
 }

@@ -8,6 +8,8 @@ export interface RoutingObserver {
   retry(set: string): void;
   /** A read of `set` meant for a replica went to the primary: no replica could serve it. */
   fallback(set: string): void;
+  /** A read of `set` waited `seconds` for a replica to replay its token (replayWaitMs), then went to a replica or the primary. */
+  replayWait(set: string, outcome: 'replica' | 'primary', seconds: number): void;
   /** A signed token was handed out (response, or routing.token()). */
   tokenIssued(): void;
   /** A token from a client was ignored (forged, expired, malformed, oversized, wrongly signed). */
@@ -35,6 +37,10 @@ export class RoutingEvents implements RoutingObserver {
 
   fallback(set: string): void {
     this.observer?.fallback(set);
+  }
+
+  replayWait(set: string, outcome: 'replica' | 'primary', seconds: number): void {
+    this.observer?.replayWait(set, outcome, seconds);
   }
 
   tokenIssued(): void {

@@ -12,6 +12,10 @@ export interface SetStats {
   retries: number;
   /** Reads meant for a replica that went to the primary because no replica could serve them (down, lagging or promoted). */
   fallbacks: number;
+  /** Waits for a replica to replay the client's token (replayWaitMs): at most one per context and set. */
+  replayWaits: number;
+  /** Milliseconds those waits took, in all. */
+  replayWaitMs: number;
 }
 
 /** A context's queries, by set and by server: "if you track one metric, track query count". */
@@ -46,6 +50,12 @@ export class RoutingStatsCollector {
     this.forSet(set).fallbacks++;
   }
 
+  replayWait(set: string, ms: number): void {
+    const stats = this.forSet(set);
+    stats.replayWaits++;
+    stats.replayWaitMs += ms;
+  }
+
   snapshot(): RoutingStats {
     const sets: Record<string, SetStats> = {};
     for (const [name, stats] of Object.entries(this.sets)) sets[name] = { ...stats, servers: { ...stats.servers } };
@@ -53,6 +63,6 @@ export class RoutingStatsCollector {
   }
 
   private forSet(set: string): SetStats {
-    return (this.sets[set] ??= { primary: 0, replica: 0, servers: {}, retries: 0, fallbacks: 0 });
+    return (this.sets[set] ??= { primary: 0, replica: 0, servers: {}, retries: 0, fallbacks: 0, replayWaits: 0, replayWaitMs: 0 });
   }
 }

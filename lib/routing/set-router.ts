@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import type { PostgresDataSourceOptions as PostgresConnectionOptions } from '../typeorm/typeorm-compat.js';
+import { ReplicaScopeWriteError } from '../errors/replica-scope-write.error.js';
 import { UnpinnedWriteError } from '../errors/unpinned-write.error.js';
 import { HostList } from '../health/host-list.js';
 import { PrimaryHost } from '../health/primary-host.js';
@@ -9,8 +10,10 @@ import type { ResolvedPinDbOptions, ResolvedSet } from '../options/resolve-optio
 import { parseLsn } from '../tokens/lsn.js';
 import type { PinToken, SetToken } from '../tokens/pin-token.js';
 import type { TokenSetSource } from '../tokens/pin-tokens.js';
-import { ContextState, RoutingFrame, scopedTarget, Target } from './context-state.js';
-import { ReadInputs, ReadRoute, routeRead } from './read-policy.js';
+import { ContextState, innermostScope, RoutingFrame, Target } from './context-state.js';
+import { ReadInputs, ReadRoute, routeRead, withinMaxLag, WriteVerdict, writeVerdict } from './read-policy.js';
+import { ReplayWaiter } from './replay-wait.js';
+import { ReplayReading, ReplayWatch } from './replay-watch.js';
 import type { RoutingEvents } from './routing-events.js';
 import type { ServerRole } from './routing-stats.js';
 
@@ -39,9 +42,20 @@ export class SetRouter implements TokenSetSource {
   readonly hosts: HostList;
   /** The set's primary: up or down, its last known WAL position, its checked-out connections. */
   readonly primary: PrimaryHost;
+  /** The set's one poll loop for replay positions, shared by every read and awaitReplication() that waits. */
+  readonly replayWatch: ReplayWatch;
+  private readonly replayWaiter: ReplayWaiter;
   private readonly logger = new Logger('PinDb');
   private driver?: PostgresDriver;
-  private readonly inputs: ReadInputs = { hasReplicas: false, forcedReplica: false, pinned: false, readsFromPrimary: false, behind: false, primaryDown: false };
+  private readonly inputs: ReadInputs = {
+    hasReplicas: false,
+    defaultTarget: 'replica',
+    forcedReplica: false,
+    pinned: false,
+    readsFromPrimary: false,
+    behind: false,
+    primaryDown: false,
+  };
 
   constructor(
     readonly set: ResolvedSet,
@@ -52,9 +66,12 @@ export class SetRouter implements TokenSetSource {
     this.primary = new PrimaryHost(set.primary.label);
     const replicas = options.enabled ? set.replicas : [];
     this.hosts = new HostList(
-      replicas.map((replica, i) => new ReplicaHost(i, replica.label, options.health)),
+      replicas.map((replica, i) => new ReplicaHost(i, replica.label, options.health, replica)),
       options.replicaSelection,
+      { zone: options.zone },
     );
+    this.replayWatch = new ReplayWatch({ readable: () => this.hosts.hosts.filter(readable), read: readReplay });
+    this.replayWaiter = new ReplayWaiter(this.name, this.hosts, this.replayWatch, options.replayWaitMs, events);
   }
 
   get name(): string {
@@ -71,9 +88,11 @@ export class SetRouter implements TokenSetSource {
     return this.driver;
   }
 
-  /** Some replica may serve a read now (up, in recovery, not lagging). */
-  hasReadableReplica(): boolean {
-    return this.hosts.hosts.some(readable);
+  /** Some replica may serve a read now (up, in recovery, not lagging); with `frame`, within its replica scope's maxLagMs too. */
+  hasReadableReplica(frame?: RoutingFrame): boolean {
+    const route = frame ? this.route(frame) : undefined;
+    const maxLagMs = route?.to === 'replica' ? route.maxLagMs : undefined;
+    return this.hosts.hosts.some((host) => readable(host) && withinMaxLag(host.reading, maxLagMs));
   }
 
   /** Where the next read of this set goes in `frame`, as far as it is known without asking a server. */
@@ -95,7 +114,12 @@ export class SetRouter implements TokenSetSource {
     }
     const route = this.route(frame);
     if (route.to === 'primary') return 'primary';
-    if (route.atLeast === undefined) return this.hosts.next(avoid ? (host) => host !== avoid && readable(host) : readable);
+    if (route.atLeast === undefined) {
+      const { maxLagMs } = route;
+      if (maxLagMs === undefined && !avoid) return this.hosts.next(readable);
+      // A replica scope's maxLagMs: only replicas that close behind serve it; none is: the primary (a fallback).
+      return this.hosts.next((host) => host !== avoid && readable(host) && withinMaxLag(host.reading, maxLagMs));
+    }
     return this.caughtUpReplica(frame!.context, route.atLeast, avoid);
   }
 
@@ -106,17 +130,22 @@ export class SetRouter implements TokenSetSource {
   private route(frame: RoutingFrame | undefined): ReadRoute {
     const inputs = this.inputs;
     inputs.hasReplicas = this.hosts.size > 0;
+    inputs.defaultTarget = this.options.defaultTarget;
     inputs.primaryDown = !this.primary.up;
     if (!frame) {
-      inputs.scoped = undefined;
+      inputs.scoped = inputs.scopedMaxLagMs = inputs.forcedMaxLagMs = undefined;
       inputs.forcedReplica = inputs.pinned = inputs.readsFromPrimary = inputs.behind = false;
       inputs.entry = undefined;
       return routeRead(inputs);
     }
     const { context } = frame;
     const name = this.name;
-    inputs.scoped = scopedTarget(frame, name);
-    inputs.forcedReplica = context.readsForcedToReplica(name);
+    const scope = innermostScope(frame, name);
+    inputs.scoped = scope?.target;
+    inputs.scopedMaxLagMs = scope?.maxLagMs;
+    const forced = context.forcedReplicaOptions(name);
+    inputs.forcedReplica = forced !== undefined;
+    inputs.forcedMaxLagMs = forced?.maxLagMs;
     inputs.pinned = context.isPinned(name);
     inputs.readsFromPrimary = context.readsFromPrimary(name);
     inputs.entry = this.tokenEntry(context);
@@ -127,7 +156,8 @@ export class SetRouter implements TokenSetSource {
   /**
    * Whether `frame`'s token asks reads of this set for a WAL position that no readable replica has
    * replayed yet, so that they would go to the primary. Asks the replicas as planRead does (once
-   * per context, the answer kept in it), for work that would rather wait than read the primary:
+   * per context, the answer kept in it, after waiting up to replayWaitMs as a read would), for
+   * work that would rather wait than read the primary:
    * jobs with 'delayed' consistency. False when the token asks nothing of replicas.
    */
   async waitsForReplay(frame: RoutingFrame): Promise<boolean> {
@@ -148,21 +178,49 @@ export class SetRouter implements TokenSetSource {
   }
 
   /**
-   * Called before a write is sent to the primary. strict: throws unless the set is pinned or the
-   * write is inside usePrimary. Both modes: the set is pinned for the rest of the context (and so
-   * gets a read-your-writes token when it ends). Outside any context nothing is recorded.
+   * Called before a write is sent to the primary: checkWrite, then the set is pinned for the rest
+   * of the context (and so gets a read-your-writes token when it ends). Outside any context
+   * nothing is checked or recorded.
    */
   beforeWrite(frame: RoutingFrame | undefined): void {
     if (!frame || !this.options.enabled) return;
-    const { context } = frame;
-    if (this.options.mode === 'strict' && !this.mayWrite(frame)) throw new UnpinnedWriteError(this.name);
-    context.pin([this.name]);
+    this.checkWrite(frame);
+    frame.context.pin([this.name]);
   }
 
-  /** Whether strict mode lets a write go ahead in `frame` (greedy: always). */
+  /**
+   * Throws if a write may not go ahead in `frame`, pinning nothing: ReplicaScopeWriteError inside
+   * a replica scope with preventWrites, UnpinnedWriteError in strict mode unless the set is pinned
+   * or the write is inside usePrimary.
+   */
+  checkWrite(frame: RoutingFrame | undefined): void {
+    const verdict = this.verdictFor(frame);
+    if (verdict === 'prevented-by-scope') throw new ReplicaScopeWriteError(this.name, 'routing.useReplica');
+    if (verdict === 'prevented-by-decorator') throw new ReplicaScopeWriteError(this.name, '@UseReplica');
+    if (verdict === 'unpinned') throw new UnpinnedWriteError(this.name);
+  }
+
+  /**
+   * Whether a call that may write (a function not known to be read-only, on the primary) can be
+   * sent as a write: false when strict mode would refuse one, so the runner finds out first in a
+   * READ ONLY transaction. Inside a replica scope with preventWrites it is true: beforeWrite then
+   * refuses the call with ReplicaScopeWriteError before anything is sent.
+   */
   mayWrite(frame: RoutingFrame | undefined): boolean {
-    if (!frame || !this.options.enabled || this.options.mode !== 'strict') return true;
-    return frame.context.isPinned(this.name) || scopedTarget(frame, this.name) === 'primary';
+    return this.verdictFor(frame) !== 'unpinned';
+  }
+
+  private verdictFor(frame: RoutingFrame | undefined): WriteVerdict {
+    if (!frame || !this.options.enabled) return 'write';
+    const name = this.name;
+    const scope = innermostScope(frame, name);
+    return writeVerdict({
+      strict: this.options.mode === 'strict',
+      pinned: frame.context.isPinned(name),
+      scoped: scope?.target,
+      scopedPreventsWrites: scope?.preventWrites === true,
+      forcedPreventsWrites: frame.context.forcedReplicaOptions(name)?.preventWrites === true,
+    });
   }
 
   recordQuery(frame: RoutingFrame | undefined, role: ServerRole, server: string): void {
@@ -215,9 +273,27 @@ export class SetRouter implements TokenSetSource {
   private async caughtUpReplica(context: ContextState, wanted: bigint, avoid: ReplicaHost | undefined): Promise<ReplicaHost | undefined> {
     const lsn = await this.withinPrimary(wanted);
     await this.readReplayPositions(context, lsn);
-    const host = this.hosts.next((candidate) => candidate !== avoid && readable(candidate) && (context.replayed.get(candidate.label) ?? -1n) >= lsn);
+    const caughtUp = (candidate: ReplicaHost) => candidate !== avoid && readable(candidate) && (context.replayed.get(candidate.label) ?? -1n) >= lsn;
+    let host = this.hosts.next(caughtUp);
+    // replayWaitMs: a replica a moment behind serves the read after a short wait, rather than the primary.
+    if (!host && this.replayWaiter.mayWait(context) && this.hosts.hosts.some((candidate) => candidate !== avoid && readable(candidate))) {
+      await this.replayWaiter.wait(context, lsn, avoid);
+      host = this.hosts.next(caughtUp);
+    }
     if (!host) context.behind.add(this.name);
     return host;
+  }
+
+  /**
+   * routing.awaitReplication(): whether every readable replica has replayed what `context` wrote
+   * to the set (its last commit's position; the primary's current one when a write's position is
+   * not known), waiting up to `timeoutMs` on the shared poll loop. True at once without writes.
+   */
+  async awaitReplication(context: ContextState, timeoutMs: number): Promise<boolean> {
+    const writes = context.writes.get(this.name);
+    if (!writes || !this.options.enabled || this.hosts.size === 0) return true;
+    const lsn = writes.settled && writes.committedLsn !== undefined ? writes.committedLsn : await this.primaryLsn();
+    return this.replayWatch.everyReplayed(lsn, timeoutMs);
   }
 
   /**
@@ -252,8 +328,8 @@ export class SetRouter implements TokenSetSource {
         .filter((host) => !context.replayed.has(host.label))
         .map(async (host) => {
           try {
-            const [row] = await host.query<{ lsn: string | null }>('SELECT pg_last_wal_replay_lsn()::text AS lsn');
-            const replayed = parseLsn(row?.lsn);
+            const { lsn: replayed, version } = (await readReplay(host)) ?? {};
+            if (version !== undefined) this.replayWatch.versions.set(host.label, version);
             if (replayed !== undefined) context.replayed.set(host.label, replayed);
           } catch {
             // A replica that cannot answer has not caught up, as far as this context knows.
@@ -278,4 +354,12 @@ export class SetRouter implements TokenSetSource {
 
 function readable(host: ReplicaHost): boolean {
   return host.readable;
+}
+
+/** How far a replica has replayed, and its server_version_num (whether it has WAIT FOR LSN), on its pool. */
+async function readReplay(host: ReplicaHost): Promise<ReplayReading | undefined> {
+  const [row] = await host.query<{ lsn: string | null; version: number | null }>(
+    "SELECT pg_last_wal_replay_lsn()::text AS lsn, current_setting('server_version_num')::int AS version",
+  );
+  return row && { lsn: parseLsn(row.lsn), version: row.version ?? undefined };
 }

@@ -1,4 +1,4 @@
-import type { DataSource, ReplicationMode } from 'typeorm';
+import type { DataSource, EntityManager, ReplicationMode } from 'typeorm';
 import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import type { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner.js';
 import type { PoolClient } from 'pg';
@@ -10,8 +10,10 @@ import type { RoutingFrame } from '../routing/context-state.js';
 import { PinDbContext } from '../routing/pin-db.context.js';
 import type { SetRouter } from '../routing/set-router.js';
 import { checkedOut, type PooledConnection, type ReleaseConnection } from './connection-lease.js';
+import { ReplicaTransactionRunner } from './replica-transaction-runner.js';
 import { RoutedQueryRunner } from './routed-query-runner.js';
 import { createServerPool } from './server-pools.js';
+import type { PostgresIsolationLevel } from './typeorm-compat.js';
 
 /**
  * TypeORM's postgres driver for one database set, with its connections chosen by the set's
@@ -23,10 +25,10 @@ import { createServerPool } from './server-pools.js';
  */
 export class RoutedPostgresDriver extends PostgresDriver {
   constructor(
-    dataSource: DataSource,
+    private readonly owner: DataSource,
     readonly router: SetRouter,
   ) {
-    super(dataSource);
+    super(owner);
     router.attach(this);
   }
 
@@ -38,6 +40,19 @@ export class RoutedPostgresDriver extends PostgresDriver {
 
   override createQueryRunner(mode: ReplicationMode): PostgresQueryRunner {
     return new RoutedQueryRunner(this, mode);
+  }
+
+  /**
+   * A runner for routing.replicaTransaction(), bound to `connection` (from connectForRead: the
+   * server is chosen before the runner exists), and the EntityManager that uses it.
+   */
+  createReplicaTransactionRunner(
+    connection: PooledConnection,
+    isolation: PostgresIsolationLevel,
+  ): { runner: ReplicaTransactionRunner; manager: EntityManager } {
+    const runner = new ReplicaTransactionRunner(this, connection, isolation);
+    // As DataSource.createQueryRunner does: the manager binds itself to the runner (runner.manager).
+    return { runner, manager: this.owner.createEntityManager(runner) };
   }
 
   override obtainMasterConnection(): Promise<[any, Function]> {

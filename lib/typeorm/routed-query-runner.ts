@@ -68,6 +68,8 @@ export class RoutedQueryRunner extends PostgresQueryRunner {
   private avoidNext?: ReplicaHost;
   /** The context's writes of the set this runner has in flight or in its open transaction (counted once). */
   private unsettled?: SetWrites;
+  /** When its current connection came (performance.now()): a statement's time on a replica starts no earlier. */
+  private connectedAt = 0;
 
   constructor(driver: RoutedPostgresDriver, mode: ReplicationMode) {
     super(driver, mode);
@@ -158,10 +160,11 @@ export class RoutedQueryRunner extends PostgresQueryRunner {
     if (write || (this.wroteInTransaction && this.transactionOpen)) this.unsettleWrites(frame);
     const lease = this.currentLease();
     lease.use();
+    const sentAt = performance.now();
     // TypeORM's query() takes its connection from connect() before its first await: this lease.
     return super.query(statement.sql, statement.parameters, statement.structured).then(
-      (result) => this.succeeded(result, lease, statement, write),
-      (error) => this.failed(error, lease, statement, write),
+      (result) => this.succeeded(result, lease, statement, write, sentAt),
+      (error) => this.failed(error, lease, statement, write, sentAt),
     );
   }
 
@@ -199,9 +202,10 @@ export class RoutedQueryRunner extends PostgresQueryRunner {
     return 'read';
   }
 
-  private succeeded(result: any, lease: ConnectionLease, statement: Statement, write: boolean): any {
+  private succeeded(result: any, lease: ConnectionLease, statement: Statement, write: boolean, sentAt: number): any {
     const { kind, frame } = statement;
     this.countSent(frame, lease);
+    this.measure(lease, sentAt);
     this.track(statement, lease);
     let committed = false;
     if (write && !kind.beginsTransaction) {
@@ -218,13 +222,15 @@ export class RoutedQueryRunner extends PostgresQueryRunner {
     return result;
   }
 
-  private failed(error: unknown, lease: ConnectionLease, statement: Statement, write: boolean): Promise<any> {
+  private failed(error: unknown, lease: ConnectionLease, statement: Statement, write: boolean, sentAt: number): Promise<any> {
     const { router } = this;
     const { frame, sql } = statement;
     const sent = lease.connection !== undefined;
     if (sent) this.countSent(frame, lease);
     const replica = lease.replica;
     const failure = error instanceof NoDatabaseAvailableError ? 'unreachable' : statementFailure(error);
+    // An answer all the same (a statement timeout is a slow one); a lost replica is marked down instead.
+    if (sent && failure !== 'unreachable') this.measure(lease, sentAt);
     const action = afterFailure({
       failure,
       onReplica: replica !== undefined,
@@ -251,8 +257,8 @@ export class RoutedQueryRunner extends PostgresQueryRunner {
         throw new NoDatabaseAvailableError(router.name, router.set.primary.label, { cause: error });
       }
       case 'write-on-primary':
-        // The replica refused it, so nothing was written: strict mode may still refuse it.
-        if (!router.mayWrite(frame)) throw new UnpinnedWriteError(router.name);
+        // The replica refused it, so nothing was written: strict mode or a preventWrites scope may still refuse it.
+        router.checkWrite(frame);
         router.retriedOnPrimary(frame, sql);
         return this.send(again, true);
       case 'another-replica':
@@ -376,6 +382,7 @@ export class RoutedQueryRunner extends PostgresQueryRunner {
   private adopt(lease: ConnectionLease, connection: PooledConnection, frame: RoutingFrame | undefined): Promise<void> | undefined {
     connection.onError = (error) => this.connectionFailed(lease, error);
     if (this.lease !== lease) return undefined; // let go of before it connected: the lease releases it
+    this.connectedAt = performance.now();
     if (!connection.replica) this.mode = 'master';
     this.databaseConnection = connection.client;
     if (!this.listed) {
@@ -448,6 +455,16 @@ export class RoutedQueryRunner extends PostgresQueryRunner {
     this.listed = false;
     const index = this.driver.connectedQueryRunners.indexOf(this);
     if (index !== -1) this.driver.connectedQueryRunners.splice(index, 1);
+  }
+
+  /**
+   * 'fastest' compares replicas by this: a statement's time on its replica, from its send (or its
+   * connection's arrival, if later: not the routing, nor a wait for a token) to its answer.
+   */
+  private measure(lease: ConnectionLease, sentAt: number): void {
+    if (!lease.replica || lease !== this.lease) return;
+    const now = performance.now();
+    lease.replica.latency.record(now - Math.max(sentAt, this.connectedAt), now);
   }
 
   /** Counts a statement once sent, on the server of the connection it went to. */

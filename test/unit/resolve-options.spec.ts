@@ -44,7 +44,7 @@ describe('resolvePinDbOptions', () => {
   it.each([
     ['mode', 'lazy', /option mode must be 'greedy' or 'strict' \(got "lazy"\)/],
     ['consistency', 'eventual', /option consistency must be 'lsn' or 'time'/],
-    ['replicaSelection', 'fastest', /option replicaSelection must be 'round-robin' or 'random' or 'least-busy'/],
+    ['replicaSelection', 'nearest', /option replicaSelection must be 'round-robin' or 'random' or 'least-busy' or 'fastest'/],
     ['pinSeconds', 0, /pinSeconds must be a number of seconds > 0 \(got 0\)/],
     ['pinSeconds', -3, /pinSeconds must be a number of seconds > 0/],
     ['enabled', 'yes', /enabled must be true or false/],
@@ -242,6 +242,16 @@ describe('resolvePinDbOptions', () => {
       rejects(valid({ statementTimeoutMs: 100 }), /statementTimeoutMs must be an object such as \{ replica: 30000, primary: 10000 \}/);
     });
     it('rejects a serverTiming that is not a boolean', () => rejects(valid({ serverTiming: 'yes' }), /serverTiming must be true or false/));
+    it("defaultTarget: 'replica' by default, 'primary' kept, anything else rejected naming the allowed values", () => {
+      expect(resolvePinDbOptions(valid()).defaultTarget).toBe('replica');
+      expect(resolvePinDbOptions(valid({ defaultTarget: 'primary' })).defaultTarget).toBe('primary');
+      rejects(valid({ defaultTarget: 'master' }), /defaultTarget must be 'replica' or 'primary' \(got "master"\)/);
+    });
+    it('rawReads: false by default, a boolean else rejected', () => {
+      expect(resolvePinDbOptions(valid()).rawReads).toBe(false);
+      expect(resolvePinDbOptions(valid({ rawReads: true })).rawReads).toBe(true);
+      rejects(valid({ rawReads: 'yes' }), /rawReads must be true or false \(got yes\), e\.g\. rawReads: true/);
+    });
   });
 
   describe('tokens', () => {
