@@ -1,4 +1,4 @@
-import { PgCluster, WaitForReplayOptions } from './pg-cluster.js';
+import { PgCluster, PgServerName, WaitForReplayOptions } from './pg-cluster.js';
 import { PgClusterError } from './pg-cluster.errors.js';
 import { PgConnectionOptions, queryServer } from './pg-connection.js';
 import { sleep } from './pg-server.js';
@@ -8,12 +8,21 @@ export abstract class BasePgCluster implements Partial<PgCluster> {
   abstract readonly primary: PgConnectionOptions;
   abstract readonly replicas: PgConnectionOptions[];
 
-  query<T = Record<string, unknown>>(server: 'primary' | number, sql: string, params: unknown[] = []): Promise<T[]> {
+  get currentPrimary(): PgServerName {
+    return 'primary';
+  }
+
+  query<T = Record<string, unknown>>(server: PgServerName, sql: string, params: unknown[] = []): Promise<T[]> {
     return queryServer<T>(this.server(server), sql, params);
   }
 
   async waitForReplay({ replicas = this.replicasToWaitFor(), timeoutMs = 30_000 }: WaitForReplayOptions = {}): Promise<void> {
-    const [{ lsn }] = await this.query<{ lsn: string }>('primary', 'SELECT pg_current_wal_lsn()::text AS lsn');
+    for (const i of replicas) {
+      if (this.isPrimaryNow(this.checkReplicaIndex(i))) {
+        throw new PgClusterError(`waitForReplay: replica ${i} is a primary since promoteReplica(${i}) and replays nothing: leave it out of replicas.`);
+      }
+    }
+    const [{ lsn }] = await this.query<{ lsn: string }>(this.currentPrimary, 'SELECT pg_current_wal_lsn()::text AS lsn');
     const deadline = Date.now() + timeoutMs;
     for (const i of replicas) {
       for (;;) {
@@ -38,7 +47,12 @@ export abstract class BasePgCluster implements Partial<PgCluster> {
     return this.replicas.map((_, i) => i);
   }
 
-  protected server(server: 'primary' | number): PgConnectionOptions {
+  /** Whether replica i has been promoted (only a cluster with fault controls promotes). */
+  protected isPrimaryNow(_i: number): boolean {
+    return false;
+  }
+
+  protected server(server: PgServerName): PgConnectionOptions {
     if (server === 'primary') return this.primary;
     return this.replicas[this.checkReplicaIndex(server)];
   }

@@ -41,6 +41,8 @@ class ExternalPgCluster extends BasePgCluster implements PgCluster {
   pauseReplay = this.unsupported('pauseReplay');
   resumeReplay = this.unsupported('resumeReplay');
   setApplyDelay = this.unsupported('setApplyDelay');
+  promoteReplica = this.unsupported('promoteReplica');
+  addReplica = this.unsupported('addReplica');
 
   async stop(): Promise<void> {
     // Not ours to stop.

@@ -39,6 +39,11 @@ export class PgServer {
     return this.child !== undefined;
   }
 
+  /** Stopped by freeze() (SIGSTOP) and not thawed: it answers nothing. */
+  get isFrozen(): boolean {
+    return this.frozen;
+  }
+
   /** The postmaster's pid. */
   get pid(): number | undefined {
     return this.child?.pid;
