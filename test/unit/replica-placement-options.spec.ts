@@ -1,20 +1,10 @@
-import { PinDbConfigError, PinDbModuleOptions } from '../../lib/index.js';
+import { PinDbModuleOptions } from '../../lib/index.js';
 import { resolvePinDbOptions } from '../../lib/options/resolve-options.js';
+import { rejects } from '../support/rejected-options.js';
 
 const primary = { host: '127.0.0.1', port: 5432 };
 const withReplica = (replica: Record<string, unknown>, over: Record<string, unknown> = {}) =>
   ({ sets: { default: { primary, replicas: [{ port: 5433 }, replica] } }, ...over }) as PinDbModuleOptions;
-const rejects = (options: unknown, message: RegExp) => {
-  let error: unknown;
-  try {
-    resolvePinDbOptions(options as PinDbModuleOptions);
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(PinDbConfigError);
-  expect((error as Error).message).toMatch(message);
-};
-
 describe('replica weight and zone options', () => {
   it('keeps weight and zone beside the replica, out of the options its pool connects with', () => {
     const { sets, zone } = resolvePinDbOptions(withReplica({ port: 5434, weight: 3, zone: 'eu-west-1a' }, { zone: 'eu-west-1a' }));

@@ -1,19 +1,9 @@
-import { MemoryPinStore, PinDbConfigError, PinDbModuleOptions } from '../../lib/index.js';
+import { MemoryPinStore, PinDbModuleOptions } from '../../lib/index.js';
 import { resolvePinDbOptions } from '../../lib/options/resolve-options.js';
+import { rejects } from '../support/rejected-options.js';
 
 const primary = { host: '127.0.0.1', port: 5432 };
 const valid = (over: Record<string, unknown> = {}) => ({ sets: { default: { primary, replicas: [{ port: 5433 }] } }, ...over }) as PinDbModuleOptions;
-const rejects = (options: unknown, message: RegExp) => {
-  let error: unknown;
-  try {
-    resolvePinDbOptions(options as PinDbModuleOptions);
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(PinDbConfigError);
-  expect((error as Error).message).toMatch(message);
-};
-
 describe('resolvePinDbOptions', () => {
   it('fills in the documented defaults', () => {
     const resolved = resolvePinDbOptions(valid());
