@@ -63,8 +63,9 @@ export class HostList {
   constructor(
     readonly hosts: readonly ReplicaHost[],
     private readonly selection: ReplicaSelection,
-    { zone, random = Math.random, now = () => performance.now(), exploreAfterMs = EXPLORE_AFTER_MS }: HostListOptions = {},
+    private readonly listOptions: HostListOptions = {},
   ) {
+    const { zone, random = Math.random, now = () => performance.now(), exploreAfterMs = EXPLORE_AFTER_MS } = listOptions;
     const count = hosts.length;
     this.share = Float64Array.from(hosts, (host) => (host.weight > 0 ? host.weight : 1));
     this.tier = Uint8Array.from(hosts, (host) => (host.weight === 0 ? STANDBY : 0) + (zone !== undefined && host.zone !== zone ? OTHER_ZONE : 0));
@@ -81,6 +82,15 @@ export class HostList {
 
   get size(): number {
     return this.hosts.length;
+  }
+
+  /**
+   * The same choice over other hosts (replicas discovered or gone): a new list, since the typed
+   * arrays are sized and tiered once. The hosts it keeps are the same objects, with their state,
+   * pools and latency; the round-robin and exploration state starts afresh.
+   */
+  withHosts(hosts: readonly ReplicaHost[]): HostList {
+    return new HostList(hosts, this.selection, this.listOptions);
   }
 
   next(eligible: (host: ReplicaHost) => boolean = EVERY_HOST): ReplicaHost | undefined {

@@ -1,9 +1,12 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { PinDbRouter } from '../routing/pin-db.router.js';
+import { ReplicaDiscovery } from './replica-discovery.js';
 import { SetHealth, SetHealthReport } from './set-health.js';
 
 interface Watched {
   health: SetHealth;
+  /** sets.<name>.discover: its loop runs beside the health checks, from bootstrap until shutdown. */
+  discovery?: ReplicaDiscovery;
   timer?: NodeJS.Timeout;
   round?: Promise<void>;
 }
@@ -34,9 +37,10 @@ export class PinDbHealthMonitor implements OnApplicationBootstrap, OnModuleDestr
     // it has none). A DataSource not created has no pools.
     for (const setRouter of this.router.all()) {
       if (!setRouter.attachedDriver) continue;
-      const watched: Watched = { health: new SetHealth(setRouter) };
+      const watched: Watched = { health: new SetHealth(setRouter), discovery: ReplicaDiscovery.of(setRouter) };
       this.watched.push(watched);
-      this.runRound(watched);
+      // The first discovery (bounded in time) before the first round, so that it checks the replicas found too.
+      this.runRound(watched, watched.discovery?.start());
     }
     this.firstRounds = Promise.all(this.watched.map((watched) => watched.round));
     await this.firstRounds;
@@ -51,6 +55,7 @@ export class PinDbHealthMonitor implements OnApplicationBootstrap, OnModuleDestr
     this.stopped = true;
     for (const watched of this.watched) clearTimeout(watched.timer);
     await Promise.all(this.watched.map((watched) => watched.round));
+    await Promise.all(this.watched.map((watched) => watched.discovery?.stop()));
     for (const watched of this.watched) watched.health.close();
   }
 
@@ -59,9 +64,9 @@ export class PinDbHealthMonitor implements OnApplicationBootstrap, OnModuleDestr
     return this.watched.map((watched) => watched.health.report());
   }
 
-  private runRound(watched: Watched): void {
-    watched.round = watched.health
-      .check()
+  private runRound(watched: Watched, after?: Promise<void>): void {
+    watched.round = Promise.resolve(after)
+      .then(() => watched.health.check())
       .catch((error) => this.logger.error(`Health check round failed: ${(error as Error).stack ?? error}`))
       .finally(() => {
         watched.round = undefined;

@@ -18,6 +18,8 @@ export interface ReplicaReading extends ReplicaLag {
   inRecovery: boolean;
   /** pg_last_wal_replay_lsn() */
   replayLsn?: bigint;
+  /** Its timeline (the WAL receiver's, else its last restartpoint's; out of recovery, its own): read with followPromotion only. */
+  timeline?: number;
   /** Date.now() when read. */
   at: number;
 }
@@ -43,12 +45,16 @@ export class ReplicaHost {
   reading?: ReplicaReading;
   /** Behind its primary past maxLagBytes or maxLagSeconds. */
   lagging = false;
+  /** After a followed promotion: not (yet) on the new primary's timeline, so it does not follow it (see onPrimaryTimeline). */
+  offTimeline = false;
   /** Its share of the reads (sets.<name>.replicas[i].weight); 0: a standby. */
   readonly weight: number;
   /** Its zone (sets.<name>.replicas[i].zone), if it has one. */
   readonly zone?: string;
   /** Its recent statement times, for 'fastest'. */
   readonly latency = new ReplicaLatency();
+  /** Discovery no longer lists it: it serves no new read, and its pool closes once the reads on it end. */
+  private isRetired = false;
 
   constructor(
     readonly index: number,
@@ -75,7 +81,16 @@ export class ReplicaHost {
    * stale or foreign data and take misclassified writes. Runs for every read.
    */
   get readable(): boolean {
-    return this.pool !== undefined && !this.isDown && !this.lagging && this.reading?.inRecovery === true;
+    return this.pool !== undefined && !this.isDown && !this.lagging && !this.offTimeline && this.reading?.inRecovery === true && !this.isRetired;
+  }
+
+  get retired(): boolean {
+    return this.isRetired;
+  }
+
+  /** Out of the set for good (replica discovery no longer lists it): never readable again. */
+  retire(): void {
+    this.isRetired = true;
   }
 
   /** Its last health check found it out of recovery: promoted, or never a replica, so it does not follow the set's primary. */

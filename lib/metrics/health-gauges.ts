@@ -1,8 +1,8 @@
-import type { Gauge } from 'prom-client';
+import type { Counter, Gauge } from 'prom-client';
 import type { ServerHealth, SetHealthReport } from '../health/set-health.js';
 import type { MetricsRegistry } from '../options/pin-db-module-options.js';
 import type { PromClientModule } from './prom-client.js';
-import { AttachedMetric, attachGauge } from './shared-metric.js';
+import { AttachedMetric, attachCounter, attachGauge } from './shared-metric.js';
 
 type ReplicaValue = (replica: ServerHealth) => number | undefined;
 
@@ -11,7 +11,9 @@ type ReplicaValue = (replica: ServerHealth) => number | undefined;
  * scrapes: no work between scrapes, and no query at scrape time (the monitor's rounds did those).
  */
 export class HealthGauges {
-  private readonly attached: AttachedMetric<Gauge>[];
+  private readonly attached: AttachedMetric<Gauge | Counter>[];
+  /** Primary switches already counted, by set (followPromotion). */
+  private readonly switchesCounted = new Map<string, number>();
 
   constructor(prom: PromClientModule, registry: MetricsRegistry, prefix: string, report: () => SetHealthReport[]) {
     const labelNames = ['set', 'server'];
@@ -49,6 +51,23 @@ export class HealthGauges {
         'replica_lag_seconds',
         'Seconds the replica was behind at its last health check, 0 when caught up (absent while down or unknown).',
         (replica) => replica.lagSeconds,
+      ),
+      // A counter fed from the report at scrape time: what the sets with followPromotion switched since the last scrape.
+      attachCounter(
+        prom,
+        registry,
+        {
+          name: `${prefix}primary_switches_total`,
+          help: "Times a set's writes switched to a replica promoted on a newer timeline (sets with followPromotion).",
+          labelNames: ['set'],
+        },
+        (counter) => {
+          for (const { set, primarySwitches } of report()) {
+            if (primarySwitches === undefined) continue;
+            counter.inc({ set }, primarySwitches - (this.switchesCounted.get(set) ?? 0));
+            this.switchesCounted.set(set, primarySwitches);
+          }
+        },
       ),
     ];
   }

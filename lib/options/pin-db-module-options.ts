@@ -46,6 +46,28 @@ export type SharedTypeOrmOptions = Omit<PostgresConnectionOptions, 'type' | 'nam
   manualInitialization?: boolean;
 };
 
+/**
+ * A set's replicas by DNS: every address of `dns` (its A records, else its AAAA records) is a
+ * replica, re-resolved every `intervalMs` (at least 1000). Checked at bootstrap.
+ */
+export interface DnsDiscoveryOptions {
+  /** The name to resolve, e.g. 'replicas.db.internal' (a headless service, a Consul name, …). Default: none (required) */
+  dns: string;
+  /** The replicas' port. Default: the primary's port */
+  port?: number;
+  /** How often the name is resolved again, in ms, at least 1000. Default: 60000 */
+  intervalMs?: number;
+}
+
+/**
+ * A set's replicas by your function, called every `health.intervalMs` (cache in it if it is
+ * costly): each server it returns is merged over the primary's options, as `replicas` are.
+ */
+export type ReplicaDiscoveryFunction = () => Promise<ReplicaServerOptions[]>;
+
+/** `sets.<name>.discover`: by DNS, or by a function. */
+export type DiscoverOptions = DnsDiscoveryOptions | ReplicaDiscoveryFunction;
+
 /** One primary and the replicas that stream from it: one TypeORM DataSource, named after the set. */
 export interface DatabaseSetOptions {
   primary: ServerOptions;
@@ -54,12 +76,16 @@ export interface DatabaseSetOptions {
    * servers of a set may be the same host, port and database. Default: []
    */
   replicas?: ReplicaServerOptions[];
+  /** Replicas found at runtime, beside `replicas`: by DNS (`{ dns: 'replicas.db.internal' }`) or your function (see DiscoverOptions). Default: none */
+  discover?: DiscoverOptions;
   /**
    * TypeORM options for this set only, over the shared `typeorm` options. Unknown keys fail at
    * bootstrap, and so do connection settings in `extra` (host, port, user, …): servers go in
    * primary and replicas.
    */
   typeorm?: SharedTypeOrmOptions;
+  /** Once the primary fails its health check, a replica found promoted on a newer timeline takes writes and pinned reads (see docs/health-and-failover.md). Default: false */
+  followPromotion?: boolean;
 }
 
 /** The cookie that carries a browser's token between requests. */

@@ -19,6 +19,7 @@ import {
 } from './pin-db-module-options.js';
 import { checkServerFields, mergeServerOptions, type ReplicaPlacement, replicaPlacement, serverIdentity, serverLabel } from './server-options.js';
 import { checkTypeOrmOptions } from './typeorm-options.js';
+import { type ResolvedDiscovery, resolveDiscover } from './discover-options.js';
 
 export interface ResolvedServer {
   options: ServerOptions;
@@ -30,7 +31,11 @@ export interface ResolvedSet {
   name: string;
   primary: ResolvedServer;
   replicas: (ResolvedServer & ReplicaPlacement)[];
+  /** Replicas found at runtime, beside `replicas` (lib/health/replica-discovery.ts). */
+  discover?: ResolvedDiscovery;
   typeorm: SharedTypeOrmOptions;
+  /** Writes follow a replica promoted on a newer timeline once the primary is lost. */
+  followPromotion: boolean;
 }
 
 export interface ResolvedPinDbOptions {
@@ -84,7 +89,7 @@ export const PINDB_SECRET_ENV = 'PINDB_SECRET';
 const MODES: RoutingMode[] = ['greedy', 'strict'];
 const CONSISTENCIES: Consistency[] = ['lsn', 'time'];
 const SELECTIONS: ReplicaSelection[] = ['round-robin', 'random', 'least-busy', 'fastest'];
-const SET_KEYS = ['primary', 'replicas', 'typeorm'];
+const SET_KEYS = ['primary', 'replicas', 'typeorm', 'discover', 'followPromotion'];
 /** A read that waits longer than this for a replica had better read the primary: its request is waiting too. */
 const MAX_REPLAY_WAIT_MS = 60_000;
 
@@ -369,7 +374,12 @@ function resolveSets(input: unknown, shared: SharedTypeOrmOptions): Map<string, 
     for (const key of Object.keys(set)) {
       if (!SET_KEYS.includes(key)) throw new PinDbConfigError(`Unknown option ${where}.${key}: a set has ${SET_KEYS.join(', ')}.`);
     }
-    const { primary, replicas = [], typeorm } = set as unknown as DatabaseSetOptions;
+    const { primary, replicas = [], typeorm, followPromotion = false } = set as unknown as DatabaseSetOptions;
+    if (typeof followPromotion !== 'boolean') {
+      throw new PinDbConfigError(
+        `${where}.followPromotion must be true or false (got ${JSON.stringify(followPromotion)}): true lets writes follow a promoted replica.`,
+      );
+    }
     if (!isObject(primary)) {
       throw new PinDbConfigError(`${where} has no primary: give ${where}.primary as { host, port, username, password, database } or { url }.`);
     }
@@ -392,7 +402,9 @@ function resolveSets(input: unknown, shared: SharedTypeOrmOptions): Map<string, 
       name,
       primary: { options: primary, label: serverLabel(primary) },
       replicas: resolvedReplicas,
+      ...('discover' in set && { discover: resolveDiscover(set.discover, `${where}.discover`) }),
       typeorm: { ...shared, ...checkTypeOrmOptions(typeorm, `${where}.typeorm`) },
+      followPromotion,
     });
   }
   return sets;

@@ -40,7 +40,8 @@ export class ReplayWaiter {
 
   constructor(
     private readonly set: string,
-    private readonly hosts: HostList,
+    /** The set's replicas now (discovery swaps the list). */
+    private readonly hostList: () => HostList,
     private readonly watch: ReplayWatch,
     private readonly waitMs: number,
     private readonly events?: RoutingEvents,
@@ -68,8 +69,9 @@ export class ReplayWaiter {
   private async waitOnce(context: ContextState, lsn: bigint, avoid: ReplicaHost | undefined): Promise<void> {
     const started = performance.now();
     const eligible = (host: ReplicaHost) => host !== avoid && host.readable;
-    const caughtUp = () => this.hosts.hosts.some((host) => eligible(host) && (context.replayed.get(host.label) ?? -1n) >= lsn);
-    const chosen = this.hosts.next(eligible);
+    const hosts = this.hostList();
+    const caughtUp = () => hosts.hosts.some((host) => eligible(host) && (context.replayed.get(host.label) ?? -1n) >= lsn);
+    const chosen = hosts.next(eligible);
     if (chosen && this.mayWaitOn(chosen)) {
       await this.waitOnReplica(context, chosen, lsn, this.waitMs);
     }

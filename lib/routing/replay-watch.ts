@@ -62,6 +62,8 @@ export class ReplayWatch {
   private running = false;
   /** Questions still out, by replica: a slow replica gets one at a time. */
   private readonly asking = new Map<ReplicaHost, Promise<ReplayReading | undefined>>();
+  /** The furthest replay position each replica (host:port) reported while the loop runs; forgotten when it stops. */
+  private readonly known = new Map<string, bigint>();
   /** server_version_num by replica (host:port), as the polls and routing's checks have read it. */
   readonly versions = new Map<string, number>();
   /** Loops started and polls made, since the app started (for tests and the bench). */
@@ -125,20 +127,21 @@ export class ReplayWatch {
       this.waiters.clear();
     } finally {
       this.running = false;
+      this.known.clear();
     }
   }
 
   private async poll(): Promise<void> {
     this.polls++;
     const hosts = this.source.readable();
-    const positions = new Map<string, bigint>();
-    const asked = Promise.all(hosts.map((host) => this.ask(host, positions)));
-    // A replica that does not answer must not hold anyone past their deadline.
+    const asked = Promise.all(hosts.map((host) => this.ask(host)));
+    // A replica slow to answer must hold neither anyone past their deadline nor the next poll of
+    // the others: its answer, when it comes, is kept for the poll after.
     const left = this.firstDeadline() - performance.now();
-    await within(asked, left);
+    await within(asked, Math.min(left, this.timing.maxDelayMs));
     const now = performance.now();
-    // What this poll found, as it was when the race ended (an answer that comes later is the next poll's).
-    const found: ReadonlyMap<string, bigint> = new Map(positions);
+    // What the polls found so far, as it was when the race ended.
+    const found: ReadonlyMap<string, bigint> = new Map(this.known);
     for (const waiter of this.waiters) {
       if (this.satisfied(waiter, hosts, found)) waiter.done(found);
       else if (now >= waiter.deadline) waiter.done(undefined);
@@ -147,8 +150,8 @@ export class ReplayWatch {
     }
   }
 
-  /** Asks `host` (or joins the question already out to it), recording its answer in `positions`. */
-  private ask(host: ReplicaHost, positions: Map<string, bigint>): Promise<void> {
+  /** Asks `host` (or joins the question already out to it), recording its answer in `known`. */
+  private ask(host: ReplicaHost): Promise<void> {
     let question = this.asking.get(host);
     if (!question) {
       question = this.source
@@ -159,7 +162,8 @@ export class ReplayWatch {
     }
     return question.then((reading) => {
       if (reading?.version !== undefined) this.versions.set(host.label, reading.version);
-      if (reading?.lsn !== undefined) positions.set(host.label, reading.lsn);
+      // Replay only moves forward: a position a replica reported stays a lower bound of where it is.
+      if (reading?.lsn !== undefined && reading.lsn > (this.known.get(host.label) ?? -1n)) this.known.set(host.label, reading.lsn);
     });
   }
 

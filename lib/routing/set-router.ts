@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import type { Pool } from 'pg';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import type { PostgresDataSourceOptions as PostgresConnectionOptions } from '../typeorm/typeorm-compat.js';
 import { ReplicaScopeWriteError } from '../errors/replica-scope-write.error.js';
@@ -39,7 +40,10 @@ export interface ContextTokens {
  * decisions themselves are the pure functions of read-policy.ts; this class gathers their inputs.
  */
 export class SetRouter implements TokenSetSource {
-  readonly hosts: HostList;
+  /** The replicas of sets.<name>.replicas, in their order: TypeORM's `slaves`, one pool each. */
+  readonly configuredHosts: readonly ReplicaHost[];
+  /** The replicas now: the configured ones, then those discovered (replaceHosts swaps the list). */
+  private hostList: HostList;
   /** The set's primary: up or down, its last known WAL position, its checked-out connections. */
   readonly primary: PrimaryHost;
   /** The set's one poll loop for replay positions, shared by every read and awaitReplication() that waits. */
@@ -65,13 +69,24 @@ export class SetRouter implements TokenSetSource {
   ) {
     this.primary = new PrimaryHost(set.primary.label);
     const replicas = options.enabled ? set.replicas : [];
-    this.hosts = new HostList(
-      replicas.map((replica, i) => new ReplicaHost(i, replica.label, options.health, replica)),
-      options.replicaSelection,
-      { zone: options.zone },
-    );
+    this.configuredHosts = replicas.map((replica, i) => new ReplicaHost(i, replica.label, options.health, replica));
+    this.hostList = new HostList(this.configuredHosts, options.replicaSelection, { zone: options.zone });
     this.replayWatch = new ReplayWatch({ readable: () => this.hosts.hosts.filter(readable), read: readReplay });
-    this.replayWaiter = new ReplayWaiter(this.name, this.hosts, this.replayWatch, options.replayWaitMs, events);
+    this.replayWaiter = new ReplayWaiter(this.name, () => this.hosts, this.replayWatch, options.replayWaitMs, events);
+  }
+
+  /** The set's replicas and the choice among them: read it anew each time, since discovery swaps it. */
+  get hosts(): HostList {
+    return this.hostList;
+  }
+
+  /**
+   * Makes `hosts` the set's replicas (replica discovery). The list is swapped whole: a read in
+   * flight holds its ReplicaHost, not a place in the list, so it ends where it started; the next
+   * choice is among the new hosts.
+   */
+  replaceHosts(hosts: readonly ReplicaHost[]): void {
+    this.hostList = this.hostList.withHosts(hosts);
   }
 
   get name(): string {
@@ -166,15 +181,21 @@ export class SetRouter implements TokenSetSource {
     return frame.context.behind.has(this.name);
   }
 
+  /** The current primary's pool: TypeORM's master pool, or a promoted replica's once followed (PrimaryHost.switchTo). */
+  get primaryPool(): Pool | undefined {
+    return this.primary.promoted?.connectionPool ?? this.driver?.master;
+  }
+
   async primaryLsn(): Promise<bigint> {
-    const { rows } = await this.driver!.master.query('SELECT pg_current_wal_insert_lsn()::text AS lsn');
+    const { rows } = await this.primaryPool!.query('SELECT pg_current_wal_insert_lsn()::text AS lsn');
     const lsn = parseLsn(rows[0].lsn)!;
     this.primary.sawLsn(lsn);
     return lsn;
   }
 
   caughtUpEverywhere(context: ContextState, lsn: bigint): boolean {
-    return this.hosts.hosts.every((host) => (context.replayed.get(host.label) ?? -1n) >= lsn);
+    // A promoted replica the set follows is its primary: it replays nothing.
+    return this.hosts.hosts.every((host) => host === this.primary.promoted || (context.replayed.get(host.label) ?? -1n) >= lsn);
   }
 
   /**
@@ -233,7 +254,8 @@ export class SetRouter implements TokenSetSource {
    * down for its cooldown, and the read is retried elsewhere.
    */
   replicaFailed(host: ReplicaHost, error: unknown, frame: RoutingFrame | undefined): void {
-    if (host.markDown(error)) {
+    // A replica discovery just dropped: its pool is closing, which is no outage.
+    if (!host.retired && host.markDown(error)) {
       this.logger.warn(
         `${this.name}: replica ${host.label} is down (${host.lastError}); its reads go to the other servers until a health check passes, in ${this.options.health.cooldownMs} ms at the earliest.`,
       );
@@ -297,10 +319,11 @@ export class SetRouter implements TokenSetSource {
   }
 
   /**
-   * A token's position, no further than the primary's own: a validly signed token from a primary
-   * that was since rebuilt (restored, re-initialised) could otherwise keep every read on the
-   * primary. Past the last position seen, the primary is asked, since another instance of the
-   * app may have issued the token for a write just now.
+   * A token's position, no further than the current primary's own: a validly signed token from a
+   * primary that was since rebuilt (restored, re-initialised), or from the old primary of a
+   * followed promotion, could otherwise keep every read on the primary. Past the last position
+   * seen, the primary is asked, since another instance of the app may have issued the token for a
+   * write just now.
    */
   private async withinPrimary(lsn: bigint): Promise<bigint> {
     const seen = this.primary.lastLsn;
@@ -345,7 +368,7 @@ export class SetRouter implements TokenSetSource {
       name: this.name,
       replication: {
         master: this.set.primary.options,
-        slaves: this.hosts.hosts.map((host) => this.set.replicas[host.index].options),
+        slaves: this.configuredHosts.map((host) => this.set.replicas[host.index].options),
       },
       [SET_ROUTER]: this,
     } as RoutedTypeOrmOptions;

@@ -124,6 +124,6 @@ export class ReplicaTransactionRunner extends PostgresQueryRunner {
   private countSent(frame: RoutingFrame | undefined): void {
     const { router } = this.driver;
     const replica = this.replica;
-    router.recordQuery(frame, replica ? 'replica' : 'primary', replica ? replica.label : router.set.primary.label);
+    router.recordQuery(frame, replica ? 'replica' : 'primary', replica ? replica.label : router.primary.label);
   }
 }

@@ -64,12 +64,19 @@ export class RoutedPostgresDriver extends PostgresDriver {
     return this.connectForRead(PinDbContext.current()).then(({ client, release }) => [client, release]);
   }
 
+  /**
+   * A connection to the set's current primary: TypeORM's master pool, or, once the set followed a
+   * promotion (sets.<name>.followPromotion), the promoted replica's pool. Either way it is a
+   * primary connection (no `replica` on it): writes, commit positions and pins work as on the
+   * configured primary.
+   */
   connectToPrimary(): Promise<PooledConnection> {
     return new Promise((resolve, reject) => {
-      if (!this.master)
-        return reject(new NoDatabaseAvailableError(this.router.name, this.router.set.primary.label, { cause: new Error('the DataSource is not initialized') }));
-      this.master.connect((error: Error | undefined, client: PoolClient | undefined, release: ReleaseConnection) => {
-        if (error || !client) reject(new NoDatabaseAvailableError(this.router.name, this.router.set.primary.label, { cause: error }));
+      const pool = this.router.primaryPool;
+      const server = this.router.primary.label;
+      if (!pool) return reject(new NoDatabaseAvailableError(this.router.name, server, { cause: new Error('the DataSource is not initialized') }));
+      pool.connect((error: Error | undefined, client: PoolClient | undefined, release: ReleaseConnection) => {
+        if (error || !client) reject(new NoDatabaseAvailableError(this.router.name, server, { cause: error }));
         else resolve(checkedOut(client, release));
       });
     });

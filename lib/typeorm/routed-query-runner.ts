@@ -254,7 +254,7 @@ export class RoutedQueryRunner extends PostgresQueryRunner {
         this.settleWrites();
         lease.destroyOnRelease(error as Error);
         this.loseConnection();
-        throw new NoDatabaseAvailableError(router.name, router.set.primary.label, { cause: error });
+        throw new NoDatabaseAvailableError(router.name, router.primary.label, { cause: error });
       }
       case 'write-on-primary':
         // The replica refused it, so nothing was written: strict mode or a preventWrites scope may still refuse it.
@@ -401,7 +401,7 @@ export class RoutedQueryRunner extends PostgresQueryRunner {
   /** Sends the session-state statements again on a new connection, in order. */
   private async carryState(connection: PooledConnection, frame: RoutingFrame | undefined): Promise<void> {
     const role = connection.replica ? 'replica' : 'primary';
-    const server = connection.replica?.label ?? this.router.set.primary.label;
+    const server = connection.replica?.label ?? this.router.primary.label;
     for (const { sql, parameters } of this.carried) {
       await connection.client.query(sql, parameters);
       this.router.recordQuery(frame, role, server);
@@ -470,6 +470,6 @@ export class RoutedQueryRunner extends PostgresQueryRunner {
   /** Counts a statement once sent, on the server of the connection it went to. */
   private countSent(frame: RoutingFrame | undefined, lease: ConnectionLease): void {
     const replica = lease.replica;
-    this.router.recordQuery(frame, replica ? 'replica' : 'primary', replica ? replica.label : this.router.set.primary.label);
+    this.router.recordQuery(frame, replica ? 'replica' : 'primary', replica ? replica.label : this.router.primary.label);
   }
 }

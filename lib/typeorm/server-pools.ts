@@ -2,6 +2,8 @@ import type { Pool, PoolConfig } from 'pg';
 import type { PostgresDataSourceOptions as PostgresConnectionOptions } from './typeorm-compat.js';
 import type { PostgresConnectionCredentialsOptions } from 'typeorm/driver/postgres/PostgresConnectionCredentialsOptions.js';
 import type { CheckedOutConnections } from '../health/checked-out-connections.js';
+import type { ReplicaHost } from '../health/replica-host.js';
+import type { ServerOptions } from '../options/pin-db-module-options.js';
 import type { SetRouter } from '../routing/set-router.js';
 
 /** Creates a pool the way TypeORM's PostgresDriver.createPool does. */
@@ -39,7 +41,7 @@ export async function createServerPool(
     track(pool, router.primary.connections);
     return pool;
   }
-  const host = router.hosts.hosts[options.replication?.slaves.indexOf(credentials) ?? -1];
+  const host = router.configuredHosts[options.replication?.slaves.indexOf(credentials) ?? -1];
   if (!host) {
     throw new Error(
       `nestjs-pindb could not match the pool TypeORM is creating (${serverOf(credentials)}) to a server of the set "${router.name}": ` +
@@ -47,6 +49,23 @@ export async function createServerPool(
         'The DataSource must be created from the options PinDbModule gives it, with their `replication` unchanged.',
     );
   }
+  return createReplicaPool(router, PoolClass, options, credentials, host);
+}
+
+/**
+ * A replica's pool, made without connecting (see createServerPool), tracked and attached to
+ * `host`: a configured replica's (TypeORM's `slaves`) and a discovered one's alike, so that both
+ * get the same settings.
+ */
+export function createReplicaPool(
+  router: SetRouter,
+  PoolClass: new (config: PoolConfig) => Pool,
+  options: PostgresConnectionOptions,
+  /** TypeORM's `slaves` entry, or a discovered replica's options (merged over the primary's). */
+  credentials: PostgresConnectionCredentialsOptions | ServerOptions,
+  host: ReplicaHost,
+): Pool {
+  const { health, statementTimeoutMs } = router.options;
   // The same settings TypeORM's createPool gives a pool, in the same order (`extra` over the rest).
   const config: PoolConfig = {
     connectionString: credentials.url,

@@ -179,6 +179,23 @@ describe('ReplayWatch: one shared poll loop per set', () => {
     expect(replicas.total(r1)).toBeGreaterThan(1);
   });
 
+  it('a replica that never answers does not hold back a waiter that another replica satisfies', async () => {
+    const replicas = new Replicas();
+    const [r0, r1] = replicas.hosts;
+    replicas.silent.add(r0);
+    replicas.positions.set(r1, 50n);
+    // r1 catches up at its third read: the waiter must see it then, not at its deadline.
+    replicas.onRead = (host, reads) => {
+      if (host === r1 && reads >= 3) replicas.positions.set(r1, 200n);
+    };
+    const watch = new ReplayWatch(replicas.source(), TIMING);
+    const t0 = performance.now();
+    const found = await watch.someReplayed(100n, 60_000);
+    expect(found?.get('r1:5432')).toBe(200n);
+    expect(performance.now() - t0).toBeLessThan(30_000);
+    expect(replicas.total(r0)).toBe(1);
+  });
+
   it('a replica whose read fails has not caught up; the other one serves', async () => {
     const replicas = new Replicas();
     const [r0, r1] = replicas.hosts;

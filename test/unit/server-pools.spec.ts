@@ -33,6 +33,7 @@ function setUp() {
     name: 'default',
     primary,
     hosts: { hosts },
+    configuredHosts: hosts,
     options: { health: { connectTimeoutMs: 1500 }, statementTimeoutMs: { primary: 100, replica: 200 } },
   } as unknown as SetRouter;
   const typeOrmPools: { options: Record<string, unknown>; credentials: unknown }[] = [];
