@@ -58,7 +58,7 @@ export async function createBenchWrites(cluster: PgCluster): Promise<void> {
 }
 
 @Controller('clients/:client')
-class ClientsController {
+export class ClientsController {
   constructor(@InjectRepository(BenchWrite) private readonly rows: Repository<BenchWrite>) {}
 
   /** A POST: PinDb pins it from its start, so the client leaves with a token. */

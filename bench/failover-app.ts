@@ -24,15 +24,15 @@ export interface ReadAnswer {
 }
 
 /** Per-request stats and the health report, or nothing: injected so that the plain app never loads PinDb. */
-interface Observer {
+export interface Observer {
   stats(): { retries: number; fallbacks: number } | undefined;
   report(): SetHealthReport[] | undefined;
 }
 
-const OBSERVER = Symbol('failover observer');
+export const OBSERVER = Symbol('failover observer');
 
 @Controller()
-class FailoverController {
+export class FailoverController {
   constructor(
     @InjectRepository(BenchItem) private readonly items: Repository<BenchItem>,
     @Inject(OBSERVER) private readonly observer: Observer,
@@ -55,7 +55,7 @@ class FailoverController {
   }
 }
 
-async function appModule(variant: FailoverVariant, cluster: ClusterInfo, maxLagBytes: number | undefined): Promise<Type> {
+export async function appModule(variant: FailoverVariant, cluster: ClusterInfo, maxLagBytes: number | undefined): Promise<Type> {
   let database;
   let observer;
   if (variant === 'plain') {
