@@ -1,6 +1,7 @@
 import type { PgCluster } from '../../lib/testing/index.js';
 import { concurrentReads, countConnects, FAST_HEALTH, healthRounds, readLoad, replicaHost } from '../support/failover.js';
 import { NotesService, ProbeController } from '../support/probe.js';
+import { until } from '../support/token-cookies.js';
 import { clusterApp } from '../support/test-app.js';
 import { describeWithFaults } from '../support/test-cluster.js';
 
@@ -20,7 +21,8 @@ describeWithFaults('a replica that goes down under load', () => {
     it('200 concurrent readers see no failure; the replica gets no connection while down; after a restart it serves again within two health rounds', async () => {
       const [down, other] = env.replicaPorts;
       const load = readLoad(env.app, 200);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Both replicas serve the load before the fault (on a loaded machine the first answers may take a while).
+      await until(() => load.answers.some((answer) => answer.port === down) && load.answers.some((answer) => answer.port === other));
       await fault(env.cluster);
       await new Promise((resolve) => setTimeout(resolve, 700));
       const answers = await load.stop();

@@ -1,5 +1,6 @@
 import { concurrentReads, countConnects, FAST_HEALTH, healthRounds, readLoad, replicaHost } from '../support/failover.js';
 import { NotesService, ProbeController } from '../support/probe.js';
+import { until } from '../support/token-cookies.js';
 import { clusterApp } from '../support/test-app.js';
 import { describeWithFaults } from '../support/test-cluster.js';
 
@@ -16,7 +17,8 @@ describeWithFaults('a frozen replica (freezeReplica) under load', () => {
   it('200 concurrent readers all get answers while it is still frozen; only the first are retried; it gets no connection once marked down; thawed, it serves again', async () => {
     const [frozen, other] = env.replicaPorts;
     const load = readLoad(env.app, 200);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Both replicas serve the load before the fault (on a loaded machine the first answers may take a while).
+    await until(() => load.answers.some((answer) => answer.port === frozen) && load.answers.some((answer) => answer.port === other));
     await env.cluster.freezeReplica(0);
     await new Promise((resolve) => setTimeout(resolve, FAST_HEALTH.intervalMs + FAST_HEALTH.connectTimeoutMs));
     // Still frozen: every loop must have had its answer, or stop() would wait for the thaw.

@@ -33,13 +33,15 @@ export function concurrentReads(app: TestApp, count: number): Promise<ProbeAnswe
 }
 
 /** `clients` loops of GET /probe/read, each sending its next request when the last one answered, until stopped. */
-export function readLoad(app: TestApp, clients: number): { stop: () => Promise<ProbeAnswer[]> } {
+export function readLoad(app: TestApp, clients: number): { answers: readonly ProbeAnswer[]; stop: () => Promise<ProbeAnswer[]> } {
   let running = true;
   const answers: ProbeAnswer[] = [];
   const loops = Array.from({ length: clients }, async () => {
     while (running) answers.push(await probeRead(app));
   });
   return {
+    /** The answers so far, for a spec to wait on (e.g. until both replicas have served). */
+    answers,
     stop: async () => {
       running = false;
       await Promise.all(loops);
