@@ -31,6 +31,8 @@ interface Statement {
 /** How many session-state statements a read-mode runner carries to a new connection; past this it stays where it is. */
 const MAX_CARRIED_STATEMENTS = 32;
 const POSITION_SQL = 'SELECT pg_current_wal_insert_lsn()::text AS lsn';
+/** A statement's send time when nothing measures it (replicaSelection other than 'fastest'). */
+const NOT_TIMED = -1;
 
 /**
  * TypeORM's postgres query runner, routed. Every statement is classified (statement-kind.ts) and:
@@ -160,7 +162,8 @@ export class RoutedQueryRunner extends PostgresQueryRunner {
     if (write || (this.wroteInTransaction && this.transactionOpen)) this.unsettleWrites(frame);
     const lease = this.currentLease();
     lease.use();
-    const sentAt = performance.now();
+    // Statement times only matter to replicaSelection 'fastest': other sets do not pay for the clock.
+    const sentAt = this.router.options.replicaSelection === 'fastest' ? performance.now() : NOT_TIMED;
     // TypeORM's query() takes its connection from connect() before its first await: this lease.
     return super.query(statement.sql, statement.parameters, statement.structured).then(
       (result) => this.succeeded(result, lease, statement, write, sentAt),
@@ -382,7 +385,7 @@ export class RoutedQueryRunner extends PostgresQueryRunner {
   private adopt(lease: ConnectionLease, connection: PooledConnection, frame: RoutingFrame | undefined): Promise<void> | undefined {
     connection.onError = (error) => this.connectionFailed(lease, error);
     if (this.lease !== lease) return undefined; // let go of before it connected: the lease releases it
-    this.connectedAt = performance.now();
+    if (this.router.options.replicaSelection === 'fastest') this.connectedAt = performance.now();
     if (!connection.replica) this.mode = 'master';
     this.databaseConnection = connection.client;
     if (!this.listed) {
@@ -462,7 +465,7 @@ export class RoutedQueryRunner extends PostgresQueryRunner {
    * connection's arrival, if later: not the routing, nor a wait for a token) to its answer.
    */
   private measure(lease: ConnectionLease, sentAt: number): void {
-    if (!lease.replica || lease !== this.lease) return;
+    if (sentAt === NOT_TIMED || !lease.replica || lease !== this.lease) return;
     const now = performance.now();
     lease.replica.latency.record(now - Math.max(sentAt, this.connectedAt), now);
   }
