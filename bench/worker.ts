@@ -4,6 +4,9 @@
  * The parent drives them one at a time, so no two variants ever compete for the CPU.
  */
 import { ChildProcess, fork } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 
 type Message = { id: number; result?: unknown; error?: string };
 
@@ -31,13 +34,11 @@ export class BenchWorker {
 
   /** Forks `file` with `args`; resolves with the worker and what its setup returned. */
   static async start<T = unknown>(name: string, file: string, args: string[], env: Record<string, string> = {}): Promise<[BenchWorker, T]> {
-    // execArgv is inherited: the child runs under the same ts-node loader. BENCH_CPU_PROF=dir writes
-    // V8 CPU profiles of each child into dir/<name>/ when it exits (open them in Chrome DevTools).
-    // (One directory per worker: the loader thread writes a profile of its own.)
-    const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}/${name}`] : [];
+    // execArgv is inherited: the child runs under the same ts-node loader. With BENCH_CPU_PROF=dir,
+    // each child writes a V8 CPU profile, from the end of its setup to its stop, to dir/<name>.cpuprofile;
+    // with BENCH_HEAP_PROF=dir, a sampling profile of what it allocated meanwhile, to dir/<name>.heapprofile.
     const child = fork(file, args, {
-      env: { ...process.env, ...env },
-      execArgv: [...process.execArgv, ...profile],
+      env: { ...process.env, ...env, BENCH_WORKER_NAME: name },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const worker = new BenchWorker(name, child);
@@ -70,16 +71,63 @@ export class BenchWorker {
  */
 export function serveBenchWorker(handlers: Record<string, (argument: any) => unknown>): void {
   process.on('disconnect', () => process.exit(1));
+  const name = process.env.BENCH_WORKER_NAME ?? String(process.pid);
+  const { BENCH_CPU_PROF, BENCH_HEAP_PROF } = process.env;
+  const profiler = BENCH_CPU_PROF || BENCH_HEAP_PROF ? new Profiler(name, BENCH_CPU_PROF, BENCH_HEAP_PROF) : undefined;
   process.on('message', async (raw) => {
     const { id, command, argument } = raw as { id: number; command: string; argument: unknown };
     try {
       const handler = handlers[command];
       if (!handler && command !== 'stop') throw new Error(`unknown command ${command}`);
+      if (command === 'stop') await profiler?.stop();
       const result = handler ? await handler(argument) : undefined;
+      if (command === 'setup') await profiler?.start();
       if (command === 'stop') process.send!({ id, result: null }, () => process.exit(0));
       else process.send!({ id, result: result ?? null });
     } catch (error) {
       process.send!({ id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
     }
   });
+}
+
+/**
+ * Profiles of the worker's steady state, started once its app is up, so that start-up (module
+ * loading, compiling) is not in them: CPU time by function, and allocations by function (sampled).
+ */
+class Profiler {
+  private readonly session = new Session();
+
+  constructor(
+    private readonly name: string,
+    private readonly cpuDir: string | undefined,
+    private readonly heapDir: string | undefined,
+  ) {}
+
+  async start(): Promise<void> {
+    this.session.connect();
+    if (this.cpuDir) {
+      await this.session.post('Profiler.enable');
+      await this.session.post('Profiler.start');
+    }
+    if (this.heapDir) {
+      await this.session.post('HeapProfiler.enable');
+      // Every allocation, also of objects collected since (a request's objects die young).
+      await this.session.post('HeapProfiler.startSampling', {
+        samplingInterval: 1024,
+        includeObjectsCollectedByMinorGC: true,
+        includeObjectsCollectedByMajorGC: true,
+      });
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.cpuDir) write(this.cpuDir, `${this.name}.cpuprofile`, (await this.session.post('Profiler.stop')).profile);
+    if (this.heapDir) write(this.heapDir, `${this.name}.heapprofile`, (await this.session.post('HeapProfiler.stopSampling')).profile);
+    this.session.disconnect();
+  }
+}
+
+function write(dir: string, file: string, profile: unknown): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, file), JSON.stringify(profile));
 }

@@ -1,4 +1,16 @@
-import { CanActivate, DynamicModule, Global, Logger, MiddlewareConsumer, Module, NestModule, Provider, RequestMethod } from '@nestjs/common';
+import {
+  CanActivate,
+  DynamicModule,
+  Global,
+  Logger,
+  MiddlewareConsumer,
+  Module,
+  NestInterceptor,
+  NestModule,
+  OnModuleInit,
+  Provider,
+  RequestMethod,
+} from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR, ApplicationConfig, DiscoveryModule, DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import type { ModuleMetadata } from '@nestjs/common';
 import { decoratedSets } from './options/decorated-sets.js';
@@ -22,7 +34,10 @@ import { RoutingService } from './routing/routing.service.js';
  */
 @Global()
 @Module({})
-export class PinDbCoreModule implements NestModule {
+export class PinDbCoreModule implements NestModule, OnModuleInit {
+  /** PinDbInterceptor while Nest builds the HTTP routes without it, and its place in the app's interceptor list. */
+  private interceptorAside?: { interceptor: NestInterceptor; at: number };
+
   constructor(private readonly config: ApplicationConfig) {}
 
   static forRoot(optionsProviders: Provider[], declaredSets: string[], imports: ModuleMetadata['imports'] = []): DynamicModule {
@@ -52,7 +67,34 @@ export class PinDbCoreModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(PinDbMiddleware).forRoutes({ path: everyRoutePath(), method: RequestMethod.ALL });
     putPinDbGuardFirst(this.config.getGlobalGuards());
+    this.interceptorAside = setInterceptorAside(this.config.getGlobalInterceptors());
   }
+
+  /** The HTTP routes are built: resolvers (GraphQL), message and event handlers made from here on get the interceptor again. */
+  onModuleInit(): void {
+    const aside = this.interceptorAside;
+    if (!aside) return;
+    this.interceptorAside = undefined;
+    const interceptors = this.config.getGlobalInterceptors();
+    if (!interceptors.includes(aside.interceptor)) interceptors.splice(Math.min(aside.at, interceptors.length), 0, aside.interceptor);
+  }
+}
+
+/**
+ * HTTP routes need no PinDbInterceptor (the middleware, the guard and the response's hold do its
+ * work: see PinDbMiddleware), and any interceptor costs each request an rxjs chain in Nest's
+ * router, about as much as all of PinDb's own work. Nest builds every route's interceptor chain
+ * from the app's interceptor list once, after asking modules for their middleware (configure) and
+ * before the modules' onModuleInit: the interceptor leaves the list there and is back in
+ * onModuleInit. Global modules (PinDbCoreModule is one) get onModuleInit before every other
+ * module, so what is made in those hooks (GraphQL's resolvers) has it; WebSocket gateways are
+ * bound before configure, microservices' handlers when they connect or start.
+ */
+function setInterceptorAside(interceptors: NestInterceptor[]): { interceptor: NestInterceptor; at: number } | undefined {
+  const at = interceptors.findIndex((interceptor) => interceptor instanceof PinDbInterceptor);
+  if (at < 0) return undefined;
+  const [interceptor] = interceptors.splice(at, 1);
+  return { interceptor, at };
 }
 
 /**

@@ -88,10 +88,12 @@ export interface StoredTokenLoad {
 /**
  * The state of one pinning context: one HTTP request, message, job or `routing.run()`. It lives
  * as long as the context; scopes (usePrimary / useReplica) layer over it without changing it.
+ * Every HTTP request makes one, most of them to read a row or two: the collections are made when
+ * first used, so a context that never pins, carries no token or writes holds none of them.
  */
 export class ContextState {
-  readonly stats = new RoutingStatsCollector();
-  private readonly pinned = new SetSelection();
+  private statsCollector?: RoutingStatsCollector;
+  private pinned?: SetSelection;
   /**
    * The pin of an HTTP request's method (pinUnsafeMethods), apart from the others: a GraphQL request
    * is a POST whatever it does, and one of queries only drops it at its first resolver.
@@ -100,26 +102,22 @@ export class ContextState {
   /** A GraphQL request's verdict on the method's pin: being made (reading its batch), or made. */
   methodPinVerdict?: Promise<void> | 'made';
   /** Reads on the primary without a pin (no token follows): the request could not learn what its client wrote. */
-  private readonly primaryReads = new SetSelection();
+  private primaryReads?: SetSelection;
   /** @UseReplica: reads stay on replicas even when pinned, with the decorator's options. */
-  private readonly forcedReplica = new ForcedReplicas();
+  private forcedReplica?: ForcedReplicas;
   /** Tokens the client sent (cookie, header, store, a job's), not yet verified: that happens at the first routing decision. */
   readonly pendingTokens: string[] = [];
   /** The verified token the client sent: what its reads must see. */
   token: PinToken = new Map();
-  /** Replay positions of replicas, host:port → LSN, as read during this context (the answer is remembered for the context). */
-  readonly replayed = new Map<string, bigint>();
-  /** Sets whose token no replica has caught up with yet in this context: their reads go to the primary. */
-  readonly behind = new Set<string>();
-  /** What this context wrote, by set. */
-  readonly writes = new Map<string, SetWrites>();
-  /** For sets pinned without a write: the primary's position read when the token was prepared; null: it could not be read (nothing to hand out). */
-  readonly pinLsns = new Map<string, bigint | null>();
+  private replayedPositions?: Map<string, bigint>;
+  private behindSets?: Set<string>;
+  private writesBySet?: Map<string, SetWrites>;
+  private pinLsnsBySet?: Map<string, bigint | null>;
   /** A cookieless client's token in the pin store, not yet loaded. */
   storedToken?: StoredTokenLoad;
   /** Opened by the middleware for an HTTP request: its response hands out the token. */
   http = false;
-  /** The HTTP request: Node's at first, the framework's (Express, Fastify) once the interceptor runs, for `clientKey`. */
+  /** The HTTP request: Node's at first, with a pin store the framework's (Express, Fastify) once PinDb's guard runs, for `clientKey`. */
   request?: PinRequest;
   /** The client's key in the pin store, once the request could name it. */
   clientKey?: string;
@@ -131,6 +129,36 @@ export class ContextState {
   storeWrite?: Promise<void>;
   /** The token this context signed last, by payload: signed once however often it is handed out. */
   signed?: { payload: string; token: string };
+  /**
+   * Called once, at the context's first pin (its method's, @Pin, routing.pin(), a write): an HTTP
+   * request that carried no token starts watching its response then, to hand one out.
+   */
+  onFirstPin?: () => void;
+
+  /** The context's queries, retries, fallbacks and waits. */
+  get stats(): RoutingStatsCollector {
+    return (this.statsCollector ??= new RoutingStatsCollector());
+  }
+
+  /** Replay positions of replicas, host:port → LSN, as read during this context (the answer is remembered for the context). */
+  get replayed(): Map<string, bigint> {
+    return (this.replayedPositions ??= new Map());
+  }
+
+  /** Sets whose token no replica has caught up with yet in this context: their reads go to the primary. */
+  get behind(): Set<string> {
+    return (this.behindSets ??= new Set());
+  }
+
+  /** What this context wrote, by set. */
+  get writes(): Map<string, SetWrites> {
+    return (this.writesBySet ??= new Map());
+  }
+
+  /** For sets pinned without a write: the primary's position read when the token was prepared; null: it could not be read (nothing to hand out). */
+  get pinLsns(): Map<string, bigint | null> {
+    return (this.pinLsnsBySet ??= new Map());
+  }
 
   /** What the context wrote to `set` (created on first use). */
   writesOf(set: string): SetWrites {
@@ -140,16 +168,25 @@ export class ContextState {
   }
 
   pin(sets: readonly string[]): void {
-    this.pinned.add(sets);
+    (this.pinned ??= new SetSelection()).add(sets);
+    this.pinnedOnce();
   }
 
   isPinned(set: string): boolean {
-    return this.pinned.has(set) || (this.methodPinned !== undefined && this.methodPinned.has(set));
+    return (this.pinned !== undefined && this.pinned.has(set)) || (this.methodPinned !== undefined && this.methodPinned.has(set));
   }
 
   /** Pins `sets` for the request's method; `dropMethodPin` can take it back, and nothing else. */
   pinForMethod(sets: readonly string[]): void {
     (this.methodPinned ??= new SetSelection()).add(sets);
+    this.pinnedOnce();
+  }
+
+  private pinnedOnce(): void {
+    const onFirstPin = this.onFirstPin;
+    if (!onFirstPin) return;
+    this.onFirstPin = undefined;
+    onFirstPin();
   }
 
   get hasMethodPin(): boolean {
@@ -162,25 +199,25 @@ export class ContextState {
   }
 
   readFromPrimary(sets: readonly string[]): void {
-    this.primaryReads.add(sets);
+    (this.primaryReads ??= new SetSelection()).add(sets);
   }
 
   readsFromPrimary(set: string): boolean {
-    return this.primaryReads.has(set);
+    return this.primaryReads !== undefined && this.primaryReads.has(set);
   }
 
   /** @UseReplica(sets or options) on the handler: for the whole context. */
   useReplica(sets: readonly string[], options: ReplicaScopeOptions = {}): void {
-    this.forcedReplica.add(sets, options);
+    (this.forcedReplica ??= new ForcedReplicas()).add(sets, options);
   }
 
   readsForcedToReplica(set: string): boolean {
-    return this.forcedReplica.get(set) !== undefined;
+    return this.forcedReplicaOptions(set) !== undefined;
   }
 
   /** The options of the @UseReplica that named `set` (undefined: none did). */
   forcedReplicaOptions(set: string): ReplicaScopeOptions | undefined {
-    return this.forcedReplica.get(set);
+    return this.forcedReplica?.get(set);
   }
 }
 

@@ -2,18 +2,9 @@ import type { ServerResponse } from 'node:http';
 import { errorText } from '../errors/error-text.js';
 import { ThrottledWarning } from '../logging/throttled-warning.js';
 
-/** `ready()`, which must not fail the response: if it throws, nothing is waited for (the token goes out with what is known). */
-function prepared(ready: () => Promise<void> | undefined): Promise<void> | undefined {
-  try {
-    return ready();
-  } catch (error) {
-    warnings.warn('prepare-output', `Could not prepare a response's read-your-writes token: ${errorText(error)}`);
-    return undefined;
-  }
-}
-
 /** The calls that start a response's output: the first of them sends (or commits to) its headers. */
 type Output = 'writeHead' | 'flushHeaders' | 'write' | 'end';
+/** A call that was queued, not made. */
 const HELD = Symbol('held');
 
 const warnings = new ThrottledWarning();
@@ -97,4 +88,14 @@ export function holdFirstOutput(response: ServerResponse, ready: () => Promise<v
     call('end', args);
     return response;
   };
+}
+
+/** `ready()`, which must not fail the response: if it throws, nothing is waited for (the token goes out with what is known). */
+function prepared(ready: () => Promise<void> | undefined): Promise<void> | undefined {
+  try {
+    return ready();
+  } catch (error) {
+    warnings.warn('prepare-output', `Could not prepare a response's read-your-writes token: ${errorText(error)}`);
+    return undefined;
+  }
 }

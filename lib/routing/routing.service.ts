@@ -65,6 +65,8 @@ export class RoutingService {
     const frame = PinDbContext.current();
     if (!frame || !this.router.options.enabled) return undefined;
     const { tokens } = this.router;
+    // A cookieless client's stored token, if no read has loaded it yet (a handler that wrote without reading).
+    await tokens.loadStored(frame.context);
     await tokens.prepare(frame.context);
     const token = tokens.outgoing(frame.context);
     return token.size > 0 ? tokens.sign(token) : undefined;

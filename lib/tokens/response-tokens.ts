@@ -20,10 +20,9 @@ interface Change {
  * did not change sends nothing.
  *
  * The headers are written synchronously, so what the token needs from a server is read before
- * (`prepare`, run by the interceptor when the handler's answer is ready): the primary's position
- * for a set pinned without a write, and the store's copy. A handler that writes the response
- * itself gets, for such a set, the last position seen, and its store copy is written as the
- * headers go out, without waiting.
+ * (`prepare`, run as the response starts, its output held meanwhile: PinDbMiddleware): the
+ * primary's position for a set pinned without a write, and the store's copy. A write made after
+ * the headers went out (in a stream) cannot be in them.
  */
 export class ResponseTokens {
   private readonly warnings = new ThrottledWarning();
