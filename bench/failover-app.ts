@@ -3,18 +3,26 @@
  * TypeORM query builder and says which server answered and, with PinDb, whether the read was
  * retried; GET /health-report is PinDb's health monitor's report, for the parent to time
  * exclusions and re-admissions. Over PinDb with default health options (maxLagBytes may be set),
- * or over plain TypeORM `replication`, which has neither retries nor a monitor.
+ * or over plain TypeORM `replication`, which has neither retries nor a monitor. For the promote
+ * scenario, also POST /write, and PinDb's set has `followPromotion: true`.
  */
-import { Controller, Get, Inject, Module, Query, Type } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Module, Post, Query, ServiceUnavailableException, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { InjectRepository, TypeOrmModule } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
+import { InjectDataSource, InjectRepository, TypeOrmModule } from '@nestjs/typeorm';
+import type { DataSource, Repository } from 'typeorm';
 import type { SetHealthReport } from '../lib/index.js';
 import { BenchItem, nthId } from './bench-item.js';
 import type { ClusterInfo } from './cluster-check.js';
 import { serveBenchWorker } from './worker.js';
 
 export type FailoverVariant = 'pindb' | 'plain';
+export const VARIANT_LABELS: Record<FailoverVariant, string> = { pindb: 'PinDb', plain: 'plain TypeORM' };
+
+/**
+ * The promote scenario's rows, one per POST /write, keyed by an id the client made. No unique
+ * constraint on purpose: a write applied twice shows as two rows instead of failing the second time.
+ */
+export const WRITE_TABLE = 'failover_write';
 
 /** What GET /read answers. `retries` and `fallbacks` are PinDb's per-request stats (absent without PinDb). */
 export interface ReadAnswer {
@@ -55,7 +63,30 @@ export class FailoverController {
   }
 }
 
-export async function appModule(variant: FailoverVariant, cluster: ClusterInfo, maxLagBytes: number | undefined): Promise<Type> {
+@Controller()
+export class FailoverWriteController {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * Inserts row `id` once, on whichever server takes the set's writes; says which one did. A failure
+   * answers 503 naming the error and its cause: an HttpException, so Nest does not log a stack for
+   * each of the hundreds that fail while the primary is gone.
+   */
+  @Post('write')
+  @HttpCode(200)
+  async write(@Query('id') id: string): Promise<ReadAnswer> {
+    try {
+      const [row] = await this.dataSource.query<{ port: number }[]>(`INSERT INTO ${WRITE_TABLE} (id) VALUES ($1) RETURNING inet_server_port() AS port`, [id]);
+      return { port: Number(row.port) };
+    } catch (error) {
+      const { name, message, cause } = error as Error;
+      throw new ServiceUnavailableException(`${name}: ${cause instanceof Error ? cause.message : message}`);
+    }
+  }
+}
+
+/** `promotion`: the promote scenario's app (POST /write; PinDb follows the promotion). */
+export async function appModule(variant: FailoverVariant, cluster: ClusterInfo, maxLagBytes: number | undefined, promotion = false): Promise<Type> {
   let database;
   let observer;
   if (variant === 'plain') {
@@ -69,12 +100,12 @@ export async function appModule(variant: FailoverVariant, cluster: ClusterInfo, 
   } else {
     const { PinDbHealthMonitor, PinDbModule, RoutingService } = await import('../lib/index.js');
     database = PinDbModule.forRoot({
-      sets: { default: { primary: cluster.primary, replicas: cluster.replicas } },
+      sets: { default: { primary: cluster.primary, replicas: cluster.replicas, followPromotion: promotion } },
       typeorm: { entities: [BenchItem], retryAttempts: 0 },
       // The defaults, but for the lag scenario's small byte limit.
       health: maxLagBytes === undefined ? {} : { maxLagBytes },
       metrics: false,
-      // A fixed secret only to keep the log quiet: these GETs never write, so no token is issued.
+      // A fixed secret only to keep the log quiet: GETs never write, and the tokens POST /write hands out are not sent back.
       cookie: { secret: 'bench/failover' },
     });
     observer = {
@@ -90,13 +121,14 @@ export async function appModule(variant: FailoverVariant, cluster: ClusterInfo, 
     };
   }
 
-  @Module({ imports: [database, TypeOrmModule.forFeature([BenchItem])], controllers: [FailoverController], providers: [observer] })
+  const controllers = promotion ? [FailoverController, FailoverWriteController] : [FailoverController];
+  @Module({ imports: [database, TypeOrmModule.forFeature([BenchItem])], controllers, providers: [observer] })
   class AppModule {}
   return AppModule;
 }
 
 /** The child side: serves the app on a free loopback port. `maxLagBytes` is '' for the default. */
-export function serveFailoverApp(variant: FailoverVariant, cluster: ClusterInfo, maxLagBytes: string): Promise<void> {
+export function serveFailoverApp(variant: FailoverVariant, cluster: ClusterInfo, maxLagBytes: string, promotion = false): Promise<void> {
   let app: Awaited<ReturnType<typeof NestFactory.create>>;
   serveBenchWorker({
     setup: async () => {
@@ -104,7 +136,7 @@ export function serveFailoverApp(variant: FailoverVariant, cluster: ClusterInfo,
       // log each of its thousands of failed requests with a stack (Nest has no level for "warn but
       // not error"), and a failure to start reaches the parent anyway.
       const logger = variant === 'plain' ? false : (['error', 'warn'] as ('error' | 'warn')[]);
-      app = await NestFactory.create(await appModule(variant, cluster, maxLagBytes ? Number(maxLagBytes) : undefined), { logger });
+      app = await NestFactory.create(await appModule(variant, cluster, maxLagBytes ? Number(maxLagBytes) : undefined, promotion), { logger });
       await app.listen(0, '127.0.0.1');
       return { url: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
     },

@@ -2,8 +2,11 @@
  * The faults bench/failover.ts puts on replica 0, each with its recovery: kill / restart, freeze /
  * thaw, and replay paused while a writer fills WAL past maxLagBytes / replay resumed. `undo` puts
  * the cluster back as it was if a run ends early (a frozen replica would hang its app's shutdown).
+ * And the promote scenario's, which has no way back: the primary killed, a replica promoted.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { PgCluster } from '../lib/testing/index.js';
+import { childPids, processAlive } from '../lib/testing/process-tree.js';
 
 export type Scenario = 'kill' | 'freeze' | 'lag';
 
@@ -133,4 +136,56 @@ class WalWriter {
 export async function createBallast(cluster: PgCluster): Promise<void> {
   await cluster.query('primary', 'CREATE TABLE IF NOT EXISTS failover_ballast (payload text)');
   await cluster.waitForReplay();
+}
+
+/**
+ * SIGKILL of the primary's postmaster, as killReplica does to a replica (the cluster has no such
+ * control for the primary); resolves once its orphaned backends have exited too. The postmaster is
+ * this process's child (startPgCluster spawned it): waiting until it is reaped, not merely a zombie,
+ * means the cluster has seen its exit, and promoteReplica then knows the primary streams nothing.
+ */
+export async function killPrimary(cluster: PgCluster): Promise<void> {
+  const [{ pid }] = await cluster.query<{ pid: string }>('primary', "SELECT split_part(pg_read_file('postmaster.pid'), E'\\n', 1) AS pid");
+  const postmaster = Number(pid);
+  const children = childPids(postmaster);
+  process.kill(postmaster, 'SIGKILL');
+  while (reaped(postmaster) === false || children.some(processAlive)) await sleep(5);
+}
+
+function reaped(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+const lsnValue = (lsn: string) => {
+  const [high, low] = lsn.split('/');
+  return (BigInt(`0x${high}`) << 32n) + BigInt(`0x${low}`);
+};
+
+/**
+ * After the primary's loss, the replica a failover manager promotes: once no replica's WAL receiver
+ * streams any more (each has received all it ever will), the one that received the most (ties: the
+ * lowest index), since a replica that received WAL the promoted one had not could not follow it.
+ */
+export async function mostAdvancedReplica(cluster: PgCluster): Promise<{ candidate: number; received: string[] }> {
+  const replicas = cluster.replicas.map((_, i) => i);
+  const deadline = performance.now() + 30_000;
+  for (const i of replicas) {
+    while (
+      (await cluster.query<{ streaming: boolean }>(i, "SELECT EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming') AS streaming"))[0]
+        .streaming
+    ) {
+      if (performance.now() > deadline) throw new Error(`replica ${i} still streams 30 s after the primary was killed`);
+      await sleep(5);
+    }
+  }
+  const received = await Promise.all(
+    replicas.map(async (i) => (await cluster.query<{ lsn: string | null }>(i, 'SELECT pg_last_wal_receive_lsn()::text AS lsn'))[0].lsn ?? '0/0'),
+  );
+  const values = received.map(lsnValue);
+  return { candidate: values.reduce((best, lsn, i) => (lsn > values[best] ? i : best), 0), received };
 }

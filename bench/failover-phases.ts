@@ -82,3 +82,55 @@ export function phaseLine(figures: PhaseFigures[]): string {
     )
     .join('; ');
 }
+
+/** The promote scenario's figures per phase: its reads and its writes apart. */
+export interface MixedPhaseFigures {
+  phase: PhaseFigures['phase'];
+  reads: PhaseFigures;
+  writes: PhaseFigures;
+}
+
+/** As `phases`, for reads and writes apart. */
+export function mixedPhases(records: RequestRecord[], faultAt: number, recoverAt: number, withStats: boolean): MixedPhaseFigures[] {
+  const reads = phases(
+    records.filter((record) => !record.write),
+    faultAt,
+    recoverAt,
+    withStats,
+  );
+  const writes = phases(
+    records.filter((record) => record.write),
+    faultAt,
+    recoverAt,
+    false,
+  );
+  return reads.map((figures, i) => ({ phase: figures.phase, reads: figures, writes: writes[i] }));
+}
+
+/** The promote runs' phases as a Markdown table. */
+export function mixedTable(rows: { variant: string; figures: MixedPhaseFigures }[]): string {
+  const header = ['variant', 'phase', 'reads', 'failed reads', 'read p50 / p99 ms', 'retried', 'writes', 'failed writes', 'write p50 / p99 ms'];
+  const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
+  for (const { variant, figures: f } of rows) {
+    const cells = [
+      variant,
+      f.phase,
+      String(f.reads.requests),
+      String(f.reads.failed),
+      `${fixed(f.reads.p50)} / ${fixed(f.reads.p99)}`,
+      f.reads.retried === undefined ? '—' : String(f.reads.retried),
+      String(f.writes.requests),
+      String(f.writes.failed),
+      `${fixed(f.writes.p50)} / ${fixed(f.writes.p99)}`,
+    ];
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+/** A promote run's progress line: its three phases side by side. */
+export function mixedLine(figures: MixedPhaseFigures[]): string {
+  return figures
+    .map(({ phase, reads, writes }) => `${pad(phase, 6)} ${reads.requests} reads, ${reads.failed} failed; ${writes.requests} writes, ${writes.failed} failed`)
+    .join(' | ');
+}

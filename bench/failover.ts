@@ -1,5 +1,6 @@
 // Failover under load: what the clients of a GET route see when one of two replicas dies, freezes
-// or falls behind, with PinDb and with plain TypeORM `replication`.
+// or falls behind, with PinDb and with plain TypeORM `replication`; and (the promote scenario,
+// bench/failover-promote.ts) what reads and writes see when the primary dies and a replica is promoted.
 //
 // Each run: a fresh app (bench/failover-app.ts, in a child process) under CONNECTIONS closed-loop
 // clients (bench/failover-load.ts, in this process) for DURATION s after a WARMUP; at FAULT_AT s
@@ -12,22 +13,32 @@
 // down or lagging, when it was re-admitted, when it served a read again. If it has not served one
 // by the end of the load, single reads go on (not counted in the phases) until it does.
 //
+// The promote scenario, on a fresh cluster per run (a promotion cannot be undone): 1 request in
+// WRITE_EVERY is a POST /write of one row; at FAULT_AT s the primary is killed (SIGKILL) and the
+// replica that received the most WAL promoted at once (RECOVER_AT unused). PinDb runs with
+// `followPromotion: true`; plain TypeORM runs too, cheaply: its writes fail until the app is
+// reconfigured, which it never is here. Printed per phase: reads and writes, failed ones; when
+// writes succeeded again; and, counted on the new primary, acknowledged writes missing or doubled.
+//
 // Run: npm run bench:failover   (goals: 0 failed requests with PinDb; a replica past maxLagBytes
-//                                excluded within 2 health intervals of the write that put it there)
+//                                excluded within 2 health intervals of the write that put it there;
+//                                promote: 0 failed reads, no acknowledged write lost or applied twice)
 // Env: DURATION (20), WARMUP (1), FAULT_AT (5), RECOVER_AT (12) seconds; CONNECTIONS (50);
 //      CLIENT_TIMEOUT ms (5000); LAG_LIMIT bytes (1048576, the lag scenario's maxLagBytes);
-//      SCENARIOS (kill,freeze,lag); VARIANTS (pindb,plain; the lag scenario runs PinDb only);
+//      SCENARIOS (kill,freeze,lag,promote); VARIANTS (pindb,plain; the lag scenario runs PinDb only);
 //      FOLLOW_UP most seconds to wait for the replica after the load (70); LAG_WRITER: when the
-//      lag scenario's writer starts, 'steady' (with the run) or 'at-pause' (the primary idle before)
+//      lag scenario's writer starts, 'steady' (with the run) or 'at-pause' (the primary idle before);
+//      WRITE_EVERY (5: the promote scenario's share of writes, 1 in 5)
 import { Agent } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { HealthOptions } from '../lib/index.js';
 import type { PgCluster } from '../lib/testing/index.js';
 import { runBench, startBenchCluster } from './cluster-check.js';
-import { FailoverVariant, serveFailoverApp } from './failover-app.js';
+import { FailoverVariant, serveFailoverApp, VARIANT_LABELS } from './failover-app.js';
 import { createBallast, fault, Scenario, WriterStart } from './failover-faults.js';
-import { getRead, RequestRecord, runLoad } from './failover-load.js';
+import { checkReplicaReads, getRead, RequestRecord, runLoad } from './failover-load.js';
 import { markdownTable, PhaseFigures, phaseLine, phases, TableRow } from './failover-phases.js';
+import { promoteRuns } from './failover-promote.js';
 import { perSecond, SecondBucket } from './failover-timeline.js';
 import { HealthWatch } from './failover-watch.js';
 import { saveResults } from './results.js';
@@ -42,8 +53,9 @@ const CLIENT_TIMEOUT = Number(process.env.CLIENT_TIMEOUT ?? 5000);
 const LAG_LIMIT = Number(process.env.LAG_LIMIT ?? 1024 * 1024);
 const FOLLOW_UP = Number(process.env.FOLLOW_UP ?? 70);
 const LAG_WRITER = (process.env.LAG_WRITER ?? 'steady') as WriterStart;
-const SCENARIOS = (process.env.SCENARIOS ?? 'kill,freeze,lag').split(',') as Scenario[];
+const SCENARIOS = (process.env.SCENARIOS ?? 'kill,freeze,lag,promote').split(',') as (Scenario | 'promote')[];
 const VARIANTS = (process.env.VARIANTS ?? 'pindb,plain').split(',') as FailoverVariant[];
+const WRITE_EVERY = Number(process.env.WRITE_EVERY ?? 5);
 const SELF = fileURLToPath(import.meta.url);
 /** The defaults the PinDb app runs with (HealthOptions' initialisers are the documented defaults). */
 const HEALTH = new HealthOptions() as Required<HealthOptions>;
@@ -53,7 +65,6 @@ const FAULT_NAMES: Record<Scenario, [string, string]> = {
   freeze: ['freezeReplica(0)', 'thawReplica(0)'],
   lag: ['pauseReplay(0) + writer', 'resumeReplay(0)'],
 };
-const LABELS: Record<FailoverVariant, string> = { pindb: 'PinDb', plain: 'plain TypeORM' };
 
 interface RunResult {
   scenario: Scenario;
@@ -76,15 +87,6 @@ interface RunResult {
 
 const sleepUntil = (at: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, at - performance.now())));
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-
-/** Before the run: unpinned reads are answered, by replicas only. */
-async function checkReads(url: string, replicaPorts: number[]): Promise<void> {
-  const agent = new Agent({ keepAlive: false });
-  for (let i = 0; i < 8; i++) {
-    const record = await getRead(agent, new URL(url), `/read?i=${i}`, CLIENT_TIMEOUT, performance.now());
-    if (record.error || !replicaPorts.includes(record.port!)) throw new Error(`${url}/read: ${record.error ?? `served by :${record.port}, not by a replica`}`);
-  }
-}
 
 /** After the load, if the replica has not served a read since `since`: one read at a time until it does, for FOLLOW_UP s at most. */
 async function firstServedBy(url: string, port: number, records: RequestRecord[], since: number, t0: number): Promise<number | undefined> {
@@ -112,9 +114,10 @@ async function run(cluster: PgCluster, workers: BenchWorker[], env: Record<strin
   const injected = fault(scenario, cluster, LAG_LIMIT, LAG_WRITER);
   const [injectName, recoverName] = FAULT_NAMES[scenario];
   try {
-    await checkReads(
+    await checkReplicaReads(
       url,
       cluster.replicas.map((replica) => replica.port!),
+      CLIENT_TIMEOUT,
     );
     const watch = variant === 'pindb' ? new HealthWatch(url, replicaPort) : undefined;
     await injected.prepare();
@@ -192,7 +195,7 @@ async function run(cluster: PgCluster, workers: BenchWorker[], env: Record<strin
     for (const record of records) if (record.error) failures.set(record.error, (failures.get(record.error) ?? 0) + 1);
     if (failures.size) notes.push(`failures: ${[...failures].map(([error, count]) => `${count} × ${error.slice(0, 80)}`).join('; ')}`);
 
-    console.log(`\n${scenario} / ${LABELS[variant]}: ${phaseLine(figures)}`);
+    console.log(`\n${scenario} / ${VARIANT_LABELS[variant]}: ${phaseLine(figures)}`);
     for (const note of notes) console.log(`  ${note}`);
     return result;
   } finally {
@@ -214,13 +217,13 @@ function timingTable(results: RunResult[]): string {
           ? `${time(r.outAfterMs)} after the pause, ${time(-r.excludedAfterMs)} before the byte limit was passed: by time lag`
           : `${time(r.excludedAfterMs)} after the write past the limit (${(r.excludedAfterMs / HEALTH.intervalMs).toFixed(2)} intervals)`;
     }
-    lines.push(`| ${FAULT_NAMES[r.scenario][0]} | ${LABELS[r.variant]} | ${out} | ${time(r.readableAfterMs)} | ${time(r.servedAfterMs)} |`);
+    lines.push(`| ${FAULT_NAMES[r.scenario][0]} | ${VARIANT_LABELS[r.variant]} | ${out} | ${time(r.readableAfterMs)} | ${time(r.servedAfterMs)} |`);
   }
   return lines.join('\n');
 }
 
-async function main(): Promise<void> {
-  const started = performance.now();
+/** The scenarios that fault replica 0 and recover it, one after another on one cluster. */
+async function replicaFaultRuns(scenarios: Scenario[]): Promise<void> {
   const { cluster, workers, env, stop } = await startBenchCluster();
   try {
     await createBallast(cluster);
@@ -228,16 +231,12 @@ async function main(): Promise<void> {
       `cluster: primary :${cluster.primary.port}, replicas ${cluster.replicas.map((replica) => ':' + replica.port).join(', ')} (replica 0 takes the faults)`,
     );
     console.log(
-      `PinDb health options (defaults): intervalMs ${HEALTH.intervalMs}, connectTimeoutMs ${HEALTH.connectTimeoutMs}, cooldownMs ${HEALTH.cooldownMs}, ` +
-        `maxCooldownMs ${HEALTH.maxCooldownMs}, maxLagBytes ${HEALTH.maxLagBytes} (lag scenario: ${LAG_LIMIT}), maxLagSeconds ${HEALTH.maxLagSeconds}; replicaSelection round-robin`,
-    );
-    console.log(
       `load: ${CONNECTIONS} closed-loop clients on GET /read for ${DURATION} s after ${WARMUP} s of warm-up; fault at ${FAULT_AT} s, recovery at ${RECOVER_AT} s; ` +
         `a request unanswered after ${CLIENT_TIMEOUT} ms is abandoned and counted as failed; lag scenario: writer ${LAG_WRITER}`,
     );
 
     const results: RunResult[] = [];
-    for (const scenario of SCENARIOS) {
+    for (const scenario of scenarios) {
       for (const variant of VARIANTS) {
         if (scenario === 'lag' && variant !== 'pindb') continue;
         results.push(await run(cluster, workers, env, scenario, variant));
@@ -245,7 +244,7 @@ async function main(): Promise<void> {
     }
 
     const rows: TableRow[] = results.flatMap(({ scenario, variant, figures }) =>
-      figures.map((f) => ({ scenario: FAULT_NAMES[scenario][0], variant: LABELS[variant], figures: f })),
+      figures.map((f) => ({ scenario: FAULT_NAMES[scenario][0], variant: VARIANT_LABELS[variant], figures: f })),
     );
     console.log(`\n${markdownTable(rows)}\n`);
     console.log('(latencies of the requests that succeeded; retried: PinDb re-ran a read on another server; > 1 s: requests that took a second or more)\n');
@@ -269,13 +268,38 @@ async function main(): Promise<void> {
     await saveResults('failover', {
       knobs: { durationS: DURATION, warmupS: WARMUP, faultAtS: FAULT_AT, recoverAtS: RECOVER_AT, connections: CONNECTIONS, clientTimeoutMs: CLIENT_TIMEOUT },
       faultNames: FAULT_NAMES,
-      labels: LABELS,
+      labels: VARIANT_LABELS,
       results,
     });
-    console.log(`total ${((performance.now() - started) / 1000).toFixed(0)} s`);
   } finally {
     await stop();
   }
 }
 
-runBench(process.argv[2] === 'app', (cluster) => serveFailoverApp(process.argv[3] as FailoverVariant, cluster, process.argv[4] ?? ''), main);
+async function main(): Promise<void> {
+  const started = performance.now();
+  console.log(
+    `PinDb health options (defaults): intervalMs ${HEALTH.intervalMs}, connectTimeoutMs ${HEALTH.connectTimeoutMs}, cooldownMs ${HEALTH.cooldownMs}, ` +
+      `maxCooldownMs ${HEALTH.maxCooldownMs}, maxLagBytes ${HEALTH.maxLagBytes} (lag scenario: ${LAG_LIMIT}), maxLagSeconds ${HEALTH.maxLagSeconds}; replicaSelection round-robin`,
+  );
+  const replicaFaults = SCENARIOS.filter((scenario): scenario is Scenario => scenario !== 'promote');
+  if (replicaFaults.length) await replicaFaultRuns(replicaFaults);
+  if (SCENARIOS.includes('promote')) {
+    await promoteRuns(VARIANTS, {
+      self: SELF,
+      durationS: DURATION,
+      warmupS: WARMUP,
+      faultAtS: FAULT_AT,
+      connections: CONNECTIONS,
+      clientTimeoutMs: CLIENT_TIMEOUT,
+      writeEvery: WRITE_EVERY,
+    });
+  }
+  console.log(`total ${((performance.now() - started) / 1000).toFixed(0)} s`);
+}
+
+runBench(
+  process.argv[2] === 'app',
+  (cluster) => serveFailoverApp(process.argv[3] as FailoverVariant, cluster, process.argv[4] ?? '', process.argv[5] === 'promotion'),
+  main,
+);
