@@ -39,6 +39,8 @@ describe("@JobConsistency('delayed'): a job waits for a replica that has replaye
       warn() {},
       error: (message: unknown) => console.error(message),
       debug: (message: unknown) => debugLines.push(String(message)),
+      // NestJS 10's Logger.overrideLogger(levels) calls it on the logger in place (afterAll).
+      setLogLevels() {},
     };
     Logger.overrideLogger(['error', 'warn', 'debug']);
     Logger.overrideLogger(recorder);
