@@ -21,6 +21,17 @@ export function loadOperationKinds(): Promise<OperationKindOf> {
 }
 
 /**
+ * At a resolver of a GraphQL request over HTTP (the guard's and the interceptor's shared step):
+ * with a pin store, hands the context the framework's request from the GraphQL context (on
+ * Fastify not Node's; guards set the user on it, which `clientKey` reads); then settles the pin of
+ * the request's method.
+ */
+export function enterHttpResolver(context: ContextState, resolverArgs: readonly unknown[], keyed: boolean): Promise<void> | undefined {
+  if (keyed && context.request !== undefined) context.request = requestOf(graphqlContextOf(resolverArgs)) ?? context.request;
+  return settleMethodPin(context, resolverArgs);
+}
+
+/**
  * For a GraphQL request over HTTP: whether the pin of its method stays (it may write: a mutation
  * in it) or goes (queries only), decided once per request, at its first resolver. A promise while
  * a batch's documents are being read; the request's reads stay on the primary until then.

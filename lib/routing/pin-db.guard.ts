@@ -1,7 +1,6 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { settleMethodPin } from '../graphql/method-pin.js';
-import { graphqlContextOf, requestOf } from '../graphql/resolver-args.js';
+import { enterHttpResolver } from '../graphql/method-pin.js';
 import type { PinRequest } from '../options/pin-db-module-options.js';
 import { PinDbContext } from './pin-db.context.js';
 import { PinDbRouter } from './pin-db.router.js';
@@ -37,9 +36,7 @@ export class PinDbGuard implements CanActivate {
       return true;
     }
     if (type !== 'graphql' || !context.http) return true;
-    const args = execution.getArgs();
-    if (keyed) context.request = requestOf(graphqlContextOf(args)) ?? context.request;
-    const settling = settleMethodPin(context, args);
+    const settling = enterHttpResolver(context, execution.getArgs(), keyed);
     return settling ? settling.then(() => true) : true;
   }
 }

@@ -1,8 +1,7 @@
 import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { from, map, Observable, switchMap } from 'rxjs';
-import { settleMethodPin } from '../graphql/method-pin.js';
-import { graphqlContextOf, requestOf } from '../graphql/resolver-args.js';
+import { enterHttpResolver } from '../graphql/method-pin.js';
 import { SubscriptionEvents } from '../graphql/subscription-events.js';
 import { ContextState } from './context-state.js';
 import { PinDbContext } from './pin-db.context.js';
@@ -36,10 +35,7 @@ export class PinDbInterceptor implements NestInterceptor {
     if (!context.http || context.methodPinVerdict === 'made' || execution.getType<string>() !== 'graphql' || !this.router.options.enabled) {
       return next.handle();
     }
-    const args = execution.getArgs();
-    // The framework's request (on Fastify, not Node's), where guards set the user `clientKey` reads.
-    if (context.request !== undefined && this.router.options.tokens.store !== undefined) context.request = requestOf(graphqlContextOf(args)) ?? context.request;
-    const settling = settleMethodPin(context, args);
+    const settling = enterHttpResolver(context, execution.getArgs(), this.router.options.tokens.store !== undefined);
     return settling ? from(settling).pipe(switchMap(() => next.handle())) : next.handle();
   }
 
