@@ -22,19 +22,16 @@ import {
   Get,
   Inject,
   Injectable,
-  MiddlewareConsumer,
   Module,
   NestInterceptor,
-  NestMiddleware,
   NestModule,
   Param,
   ParseIntPipe,
-  RequestMethod,
   Res,
   Scope,
   Type,
 } from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR, NestFactory, REQUEST } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR, HttpAdapterHost, NestFactory, REQUEST } from '@nestjs/core';
 import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
 import { Args, GraphQLModule, Int, Query, Resolver } from '@nestjs/graphql';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -294,13 +291,6 @@ function chainController(service: Type<{ find(id: number): Promise<BenchItem | n
 const storage = new AsyncLocalStorage<object>();
 
 @Injectable()
-class AlsMiddleware implements NestMiddleware {
-  use(_request: unknown, _response: unknown, next: () => void): void {
-    storage.run({}, next);
-  }
-}
-
-@Injectable()
 class NoopGuard implements CanActivate {
   canActivate(): boolean {
     return true;
@@ -314,10 +304,13 @@ class NoopInterceptor implements NestInterceptor {
   }
 }
 
-@Module({ providers: [AlsMiddleware] })
+/** Mounted as PinDb mounts its middleware: on the HTTP adapter, ahead of every module's middleware. */
+@Module({})
 class AlsModule implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(AlsMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  configure(): void {
+    this.adapterHost.httpAdapter.use((_request: unknown, _response: unknown, next: () => void) => storage.run({}, next));
   }
 }
 

@@ -1,19 +1,8 @@
-import {
-  CanActivate,
-  DynamicModule,
-  Global,
-  Logger,
-  MiddlewareConsumer,
-  Module,
-  NestInterceptor,
-  NestModule,
-  OnModuleInit,
-  Provider,
-  RequestMethod,
-} from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR, ApplicationConfig, DiscoveryModule, DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import type { ServerResponse } from 'node:http';
+import { CanActivate, DynamicModule, Global, Inject, Logger, Module, NestModule, OnModuleInit, Provider } from '@nestjs/common';
+import { APP_GUARD, APP_INTERCEPTOR, ApplicationConfig, DiscoveryModule, DiscoveryService, HttpAdapterHost, MetadataScanner, Reflector } from '@nestjs/core';
 import type { ModuleMetadata } from '@nestjs/common';
-import { decoratedSets } from './options/decorated-sets.js';
+import { decoratedSets, hasRoutingDecorators } from './options/decorated-sets.js';
 import type { PinDbModuleOptions } from './options/pin-db-module-options.js';
 import { assertKnownSets, PINDB_SECRET_ENV, resolvePinDbOptions, ResolvedPinDbOptions } from './options/resolve-options.js';
 import { PinDbConfigError } from './errors/pin-db-config.error.js';
@@ -23,7 +12,6 @@ import { PinDbMetrics } from './metrics/pin-db.metrics.js';
 import { requirePromClientIfAsked } from './metrics/prom-client.js';
 import { PinDbGuard } from './routing/pin-db.guard.js';
 import { PinDbInterceptor } from './routing/pin-db.interceptor.js';
-import { everyRoutePath } from './routing/every-route.js';
 import { PinDbMiddleware } from './routing/pin-db.middleware.js';
 import { PinDbRouter } from './routing/pin-db.router.js';
 import { RoutingService } from './routing/routing.service.js';
@@ -35,10 +23,18 @@ import { RoutingService } from './routing/routing.service.js';
 @Global()
 @Module({})
 export class PinDbCoreModule implements NestModule, OnModuleInit {
-  /** PinDbInterceptor while Nest builds the HTTP routes without it, and its place in the app's interceptor list. */
-  private interceptorAside?: { interceptor: NestInterceptor; at: number };
+  /** Puts back the enhancers of PinDb's that Nest builds the HTTP routes without, each in its place in the app's list. */
+  private readonly putBack: (() => void)[] = [];
 
-  constructor(private readonly config: ApplicationConfig) {}
+  constructor(
+    private readonly config: ApplicationConfig,
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly middleware: PinDbMiddleware,
+    @Inject(PinDbRouter) private readonly router: PinDbRouter,
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly reflector: Reflector,
+  ) {}
 
   static forRoot(optionsProviders: Provider[], declaredSets: string[], imports: ModuleMetadata['imports'] = []): DynamicModule {
     return {
@@ -64,37 +60,61 @@ export class PinDbCoreModule implements NestModule, OnModuleInit {
     };
   }
 
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(PinDbMiddleware).forRoutes({ path: everyRoutePath(), method: RequestMethod.ALL });
-    putPinDbGuardFirst(this.config.getGlobalGuards());
-    this.interceptorAside = setInterceptorAside(this.config.getGlobalInterceptors());
+  configure(): void {
+    mountMiddleware(this.adapterHost.httpAdapter, this.middleware);
+    const guards = this.config.getGlobalGuards();
+    putPinDbGuardFirst(guards);
+    if (!this.httpRoutesNeedGuard()) this.putBack.push(setAside(guards, PinDbGuard));
+    this.putBack.push(setAside(this.config.getGlobalInterceptors(), PinDbInterceptor));
   }
 
-  /** The HTTP routes are built: resolvers (GraphQL), message and event handlers made from here on get the interceptor again. */
+  /** The HTTP routes are built: resolvers (GraphQL), message and event handlers made from here on get the guard and the interceptor. */
   onModuleInit(): void {
-    const aside = this.interceptorAside;
-    if (!aside) return;
-    this.interceptorAside = undefined;
-    const interceptors = this.config.getGlobalInterceptors();
-    if (!interceptors.includes(aside.interceptor)) interceptors.splice(Math.min(aside.at, interceptors.length), 0, aside.interceptor);
+    for (const putBack of this.putBack.splice(0)) putBack();
   }
+
+  /**
+   * On an HTTP route the guard applies a controller's @Pin / @UseReplica, and with a pin store it
+   * hands the context the framework's request: an app with neither builds its routes without it.
+   */
+  private httpRoutesNeedGuard(): boolean {
+    return this.router.options.tokens.store !== undefined || hasRoutingDecorators(this.discovery, this.scanner, this.reflector);
+  }
+}
+
+/**
+ * Opens each HTTP request's context ahead of every middleware Nest mounts: mounted on the HTTP
+ * adapter itself (what `app.use()` does) from the first module's `configure()`, before Nest mounts
+ * any module's middleware, rather than through a MiddlewareConsumer. A request then runs none of
+ * the layers Nest wraps a module's middleware in (a route path to match, a proxy with its own
+ * exception handling, a set of requests already served): a few microseconds a request, about a
+ * third of what PinDb adds to a plain GET. It never throws, so it needs no exception layer. On
+ * every NestJS version it runs first; an app that also applies PinDbMiddleware itself (as NestJS
+ * 10 apps had to) gets a pass that sees the context open and does nothing more.
+ */
+function mountMiddleware(adapter: HttpAdapterHost['httpAdapter'] | undefined, middleware: PinDbMiddleware): void {
+  adapter?.use((request: Parameters<PinDbMiddleware['use']>[0], response: ServerResponse, next: () => void) => middleware.use(request, response, next));
 }
 
 /**
  * HTTP routes need no PinDbInterceptor (the middleware, the guard and the response's hold do its
  * work: see PinDbMiddleware), and any interceptor costs each request an rxjs chain in Nest's
- * router, about as much as all of PinDb's own work. Nest builds every route's interceptor chain
- * from the app's interceptor list once, after asking modules for their middleware (configure) and
- * before the modules' onModuleInit: the interceptor leaves the list there and is back in
- * onModuleInit. Global modules (PinDbCoreModule is one) get onModuleInit before every other
- * module, so what is made in those hooks (GraphQL's resolvers) has it; WebSocket gateways are
- * bound before configure, microservices' handlers when they connect or start.
+ * router, about as much as all of PinDb's own work; nor PinDbGuard where it has nothing to do (see
+ * httpRoutesNeedGuard): a chain of guards costs a request a few promises where it is the only
+ * guard. Nest builds every route's guard and interceptor chains from the app's lists once, after
+ * asking modules for their middleware (configure) and before the modules' onModuleInit: the
+ * enhancer leaves its list there and is back in onModuleInit. Global modules (PinDbCoreModule is
+ * one) get onModuleInit before every other module, so what is made in those hooks (GraphQL's
+ * resolvers) has it; WebSocket gateways are bound before configure, microservices' handlers when
+ * they connect or start.
  */
-function setInterceptorAside(interceptors: NestInterceptor[]): { interceptor: NestInterceptor; at: number } | undefined {
-  const at = interceptors.findIndex((interceptor) => interceptor instanceof PinDbInterceptor);
-  if (at < 0) return undefined;
-  const [interceptor] = interceptors.splice(at, 1);
-  return { interceptor, at };
+function setAside<T>(enhancers: T[], type: abstract new (...args: never[]) => T): () => void {
+  const at = enhancers.findIndex((enhancer) => enhancer instanceof type);
+  if (at < 0) return () => undefined;
+  const [enhancer] = enhancers.splice(at, 1);
+  return () => {
+    if (!enhancers.includes(enhancer)) enhancers.splice(Math.min(at, enhancers.length), 0, enhancer);
+  };
 }
 
 /**

@@ -1,9 +1,14 @@
 import type { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { PIN_METADATA, USE_REPLICA_METADATA } from '../pin-db.constants.js';
 
-/** Every set named by @Pin / @UseReplica on a controller or its handlers, with where it was named. */
-export function decoratedSets(discovery: DiscoveryService, scanner: MetadataScanner, reflector: Reflector): { set: string; where: string }[] {
-  const found: { set: string; where: string }[] = [];
+/** One @Pin / @UseReplica on a controller or a handler of one: the sets it names (none: every set). */
+interface RoutingDecorator {
+  sets: string[];
+  where: string;
+}
+
+/** Every @Pin / @UseReplica on the app's controllers and their handlers, in order. */
+function* routingDecorators(discovery: DiscoveryService, scanner: MetadataScanner, reflector: Reflector): Generator<RoutingDecorator> {
   for (const wrapper of discovery.getControllers()) {
     const controller = wrapper.metatype as (new (...args: unknown[]) => unknown) | undefined;
     if (!controller?.prototype) continue;
@@ -19,9 +24,21 @@ export function decoratedSets(discovery: DiscoveryService, scanner: MetadataScan
         [PIN_METADATA, '@Pin'],
         [USE_REPLICA_METADATA, '@UseReplica'],
       ]) {
-        for (const set of reflector.get<string[] | undefined>(key, target as never) ?? []) found.push({ set, where: `${decorator} on ${where}` });
+        const sets = reflector.get<string[] | undefined>(key, target as never);
+        if (sets) yield { sets, where: `${decorator} on ${where}` };
       }
     }
   }
+}
+
+/** Every set named by @Pin / @UseReplica on a controller or its handlers, with where it was named. */
+export function decoratedSets(discovery: DiscoveryService, scanner: MetadataScanner, reflector: Reflector): { set: string; where: string }[] {
+  const found: { set: string; where: string }[] = [];
+  for (const { sets, where } of routingDecorators(discovery, scanner, reflector)) for (const set of sets) found.push({ set, where });
   return found;
+}
+
+/** Whether any controller or handler of the app has @Pin or @UseReplica. */
+export function hasRoutingDecorators(discovery: DiscoveryService, scanner: MetadataScanner, reflector: Reflector): boolean {
+  return !routingDecorators(discovery, scanner, reflector).next().done;
 }

@@ -145,9 +145,14 @@ export class ContextState {
     return (this.replayedPositions ??= new Map());
   }
 
-  /** Sets whose token no replica has caught up with yet in this context: their reads go to the primary. */
-  get behind(): Set<string> {
-    return (this.behindSets ??= new Set());
+  /** Whether no replica has caught up with the token of `set` yet in this context: its reads go to the primary. Runs for every read. */
+  isBehind(set: string): boolean {
+    return this.behindSets !== undefined && this.behindSets.has(set);
+  }
+
+  /** No replica has caught up with the token of `set` in this context: the rest of its reads of the set go to the primary. */
+  fellBehind(set: string): void {
+    (this.behindSets ??= new Set()).add(set);
   }
 
   /** What this context wrote, by set. */

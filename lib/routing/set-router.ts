@@ -164,7 +164,7 @@ export class SetRouter implements TokenSetSource {
     inputs.pinned = context.isPinned(name);
     inputs.readsFromPrimary = context.readsFromPrimary(name);
     inputs.entry = this.tokenEntry(context);
-    inputs.behind = context.behind.has(name);
+    inputs.behind = context.isBehind(name);
     return routeRead(inputs);
   }
 
@@ -178,7 +178,7 @@ export class SetRouter implements TokenSetSource {
   async waitsForReplay(frame: RoutingFrame): Promise<boolean> {
     const route = this.route(frame);
     if (route.to === 'replica' && route.atLeast !== undefined) await this.caughtUpReplica(frame.context, route.atLeast, undefined);
-    return frame.context.behind.has(this.name);
+    return frame.context.isBehind(this.name);
   }
 
   /** The current primary's pool: TypeORM's master pool, or a promoted replica's once followed (PrimaryHost.switchTo). */
@@ -271,7 +271,7 @@ export class SetRouter implements TokenSetSource {
 
   /** A read meant for a replica goes to the primary: no replica could serve it. Behind the client's token is read-your-writes, not a fallback. */
   fellBackToPrimary(frame: RoutingFrame | undefined): void {
-    if (frame?.context.behind.has(this.name)) return;
+    if (frame?.context.isBehind(this.name)) return;
     frame?.context.stats.fallback(this.name);
     this.events?.fallback(this.name);
   }
@@ -302,7 +302,7 @@ export class SetRouter implements TokenSetSource {
       await this.replayWaiter.wait(context, lsn, avoid);
       host = this.hosts.next(caughtUp);
     }
-    if (!host) context.behind.add(this.name);
+    if (!host) context.fellBehind(this.name);
     return host;
   }
 

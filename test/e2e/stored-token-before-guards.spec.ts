@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createRequire } from 'node:module';
 import { CanActivate, ExecutionContext, Injectable, MiddlewareConsumer, Module, NestMiddleware, NestModule, RequestMethod } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -26,12 +25,14 @@ function noteId(request: IncomingMessage & { originalUrl?: string }): number | u
 /** The user's own Nest middleware: it reads through a repository, and says what it saw in a response header. */
 @Injectable()
 class LoadNoteMiddleware implements NestMiddleware {
+  protected readonly header: string = 'x-middleware-read';
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async use(request: IncomingMessage, response: ServerResponse, next: (error?: unknown) => void): Promise<void> {
     try {
       const id = noteId(request);
-      if (id !== undefined) response.setHeader('x-middleware-read', await loadNote(this.dataSource, id));
+      if (id !== undefined) response.setHeader(this.header, await loadNote(this.dataSource, id));
       next();
     } catch (error) {
       next(error);
@@ -39,17 +40,25 @@ class LoadNoteMiddleware implements NestMiddleware {
   }
 }
 
-/** NestJS 10 runs an app module's middleware before PinDbModule's (11 and later, after). */
-const NEST_MAJOR = Number.parseInt((createRequire(import.meta.url)('@nestjs/core/package.json') as { version: string }).version, 10);
+/** The same, in a module that applies PinDbMiddleware ahead of it itself (as apps on NestJS 10 once had to). */
+@Injectable()
+class LoadNoteAfterPinDbMiddleware extends LoadNoteMiddleware {
+  protected override readonly header = 'x-after-pindb-read';
+}
 
-/**
- * Registered as a user would, in its module's configure(): after PinDbModule's middleware, which
- * opens the context; on NestJS 10 with PinDbMiddleware applied first, as the docs say.
- */
+/** Registered as a user would, in its module's configure(): PinDbModule's middleware opens the context ahead of every module's. */
 @Module({ providers: [LoadNoteMiddleware] })
 class LoadNoteModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(...(NEST_MAJOR < 11 ? [PinDbMiddleware] : []), LoadNoteMiddleware).forRoutes({ path: 'notes/:id', method: RequestMethod.GET });
+    consumer.apply(LoadNoteMiddleware).forRoutes({ path: 'notes/:id', method: RequestMethod.GET });
+  }
+}
+
+/** PinDbMiddleware applied a second time: its pass sees the context open and changes nothing. */
+@Module({ providers: [LoadNoteAfterPinDbMiddleware] })
+class LoadNoteAfterPinDbModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(PinDbMiddleware, LoadNoteAfterPinDbMiddleware).forRoutes({ path: 'notes/:id', method: RequestMethod.GET });
   }
 }
 
@@ -75,7 +84,7 @@ describe.each(PLATFORMS)("a cookieless client's stored token applies to reads be
   const env = clusterApp(platform, () => ({
     // No cookie, no header: the token lives only in the default MemoryPinStore, under the client's fingerprint.
     pindb: { cookie: false, header: false, clientKey: fingerprint },
-    imports: [LoadNoteModule],
+    imports: [LoadNoteModule, LoadNoteAfterPinDbModule],
     controllers: [NotesController],
     providers: [NotesService, NoteJobs, { provide: APP_GUARD, useClass: LoadNoteGuard }],
   }));
@@ -113,6 +122,7 @@ describe.each(PLATFORMS)("a cookieless client's stored token applies to reads be
 
   it.each([
     ['a Nest middleware of its own module', 'x-middleware-read'],
+    ['a Nest middleware behind PinDbMiddleware applied again', 'x-after-pindb-read'],
     ['an app-wide guard', 'x-guard-read'],
   ])("the client's write, then its GET: %s reads the note on the primary; another client's reads a replica that lacks it", async (_, header) => {
     const id = await aliceWrites(`read by ${header}`);
