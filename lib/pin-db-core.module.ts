@@ -84,8 +84,8 @@ export class PinDbCoreModule implements NestModule, OnModuleInit {
 
 /**
  * Opens each HTTP request's context ahead of every middleware Nest mounts: mounted on the HTTP
- * adapter itself (what `app.use()` does) from the first module's `configure()`, before Nest mounts
- * any module's middleware, rather than through a MiddlewareConsumer. A request then runs none of
+ * adapter itself (what `app.use()` does) from this module's `configure()`, which Nest calls on
+ * every module before it mounts any module's middleware, rather than through a MiddlewareConsumer. A request then runs none of
  * the layers Nest wraps a module's middleware in (a route path to match, a proxy with its own
  * exception handling, a set of requests already served): a few microseconds a request, about a
  * third of what PinDb adds to a plain GET. It never throws, so it needs no exception layer. On
