@@ -85,12 +85,13 @@ export class PinDbCoreModule implements NestModule, OnModuleInit {
 /**
  * Opens each HTTP request's context ahead of every middleware Nest mounts: mounted on the HTTP
  * adapter itself (what `app.use()` does) from this module's `configure()`, which Nest calls on
- * every module before it mounts any module's middleware, rather than through a MiddlewareConsumer. A request then runs none of
- * the layers Nest wraps a module's middleware in (a route path to match, a proxy with its own
- * exception handling, a set of requests already served): a few microseconds a request, about a
- * third of what PinDb adds to a plain GET. It never throws, so it needs no exception layer. On
- * every NestJS version it runs first; an app that also applies PinDbMiddleware itself (as NestJS
- * 10 apps had to) gets a pass that sees the context open and does nothing more.
+ * every module before it mounts any module's middleware, rather than through a MiddlewareConsumer.
+ * A request then runs none of the layers Nest wraps a module's middleware in (a route path to
+ * match, a proxy with its own exception handling, a set of requests already served): a few
+ * microseconds a request, about a third of what PinDb adds to a plain GET. It never throws, so it
+ * needs no exception layer. On every NestJS version it runs first; an app that also applies
+ * PinDbMiddleware itself (as NestJS 10 apps had to) gets a pass that sees the context open and
+ * does nothing more.
  */
 function mountMiddleware(adapter: HttpAdapterHost['httpAdapter'] | undefined, middleware: PinDbMiddleware): void {
   adapter?.use((request: Parameters<PinDbMiddleware['use']>[0], response: ServerResponse, next: () => void) => middleware.use(request, response, next));
